@@ -1,0 +1,71 @@
+"""The `penspec` command line. The only module that imports click.
+
+Exit codes: 0 ok, 1 internal error or failed check, 2 invalid input (spec, override, missing
+resource). Bad input never prints a Python traceback; set PENSPEC_DEBUG=1 to see one for
+internal errors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from penspec.spec.errors import MissingResourceError, PenspecError, SpecError
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="penspec")
+def cli() -> None:
+    """penspec: YAML artwork specs in, plotter-ready drawings out."""
+
+
+def _register() -> None:
+    """Attach the commands; each lives beside the code it drives and imports torch lazily."""
+    from penspec.runtime.cli_spec import plan_cmd, validate_cmd
+
+    cli.add_command(validate_cmd)
+    cli.add_command(plan_cmd)
+    from penspec.runtime.cli_build import build_cmd
+
+    cli.add_command(build_cmd)
+    from penspec.runtime.emit.cli_plot import plot_cmd
+
+    cli.add_command(plot_cmd)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="penspec", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_INPUT if exc.exit_code == 2 else exc.exit_code)
+    except (SpecError, MissingResourceError) as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INPUT)
+    except PenspecError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAIL)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # an internal error: say so plainly
+        if os.environ.get("PENSPEC_DEBUG"):
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (set PENSPEC_DEBUG=1 for a traceback)", err=True)
+        sys.exit(EXIT_FAIL)
+    sys.exit(EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()
