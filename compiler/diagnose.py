@@ -1,0 +1,51 @@
+"""Compile errors that point at the spec: a JSON path or a column inside the objective.
+
+Every compile-time problem becomes a :class:`CompileError` holding a
+:class:`~penspec.spec.errors.Diagnostic` whose location is the spec line (or the expression
+column) the user has to change, and a message that says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from penspec.spec.errors import CompileError, Diagnostic, Location
+from penspec.spec.model import Spec
+
+
+def location_of(spec: Spec, path: str) -> Location:
+    """Where ``path`` (e.g. ``$.stages[1].tile``) came from, or at least the spec file."""
+    return spec.where(path) or Location(spec.source)
+
+
+def at_path(spec: Spec, path: str, message: str) -> CompileError:
+    return CompileError(Diagnostic(location_of(spec, path), path, message))
+
+
+def at_column(spec: Spec, column: int, message: str) -> CompileError:
+    """An error at a 1-based column of the objective expression."""
+    try:  # the loader's column mapping (string styles, folded lines) once it is there
+        from penspec.spec import expression_location
+    except ImportError:
+        return at_path(spec, "$.objective", message)
+    return CompileError(Diagnostic(expression_location(spec, column), "$.objective", message))
+
+
+def closest_first(name: str, options: list[str] | tuple[str, ...], limit: int | None = None) -> list[str]:
+    """``options`` sorted by similarity to ``name`` (closest first), ties in their given order."""
+    ranked = sorted(
+        enumerate(options),
+        key=lambda item: (-difflib.SequenceMatcher(None, name.lower(), item[1].lower()).ratio(), item[0]),
+    )
+    names = [opt for _, opt in ranked]
+    return names[:limit] if limit else names
+
+
+def known_list(name: str, options: list[str] | tuple[str, ...], limit: int = 12) -> str:
+    """``"did you mean 'conv3_3'? known: conv3_3, conv3_2, ... (40 more)"``."""
+    ranked = closest_first(name, options)
+    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    shown = ", ".join(ranked[:limit])
+    more = f" ... ({len(ranked) - limit} more)" if len(ranked) > limit else ""
+    return f"{hint}known: {shown}{more}"

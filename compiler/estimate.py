@@ -1,0 +1,101 @@
+"""Pass 7, estimate: ink, pen lifts and plot time per pen, before any optimisation.
+
+A deliberately simple model, good for "is this a 10 minute or a 3 hour plot":
+
+- Strokes start in the first stage's region; a cubic segment spans about ``extent`` times that
+  region's side (the geometric mean of its width and height, in mm), so a stroke is
+  ``mean segments x extent x side`` long, and tiling copies strokes without changing them.
+- Each stroke is one pen-down path: one lift and one drop per stroke.
+- Pen-up travel between strokes: with travel optimisation (``plot.optimize``) a greedy tour
+  through ``n`` points spread over the canvas area ``A`` is about ``0.9 * sqrt(n * A)`` (the
+  Beardwood-Halton-Hammersley constant 0.7124 plus ~25 % for a greedy order); without it each hop
+  averages 0.5214 of the canvas side (mean distance of two random points in a square). Plus the
+  trip from home to the canvas centre and back.
+- Time: AxiDraw's motion model (compiler/motion.py) with each pen's speeds, heights and delay:
+  each stroke a smooth rest-to-rest run, each hop likewise pen-up, each lift and drop a servo move.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from .context import Context
+from .motion import MotionSettings, accel_mm_s2, move_time, servo_time, speed_mm_s
+from .pens import largest_remainder
+from .plan import Estimates, PenEstimate, PenPlan
+
+TOUR_FACTOR = 0.9  # greedy nearest-neighbour tour over n uniform points: ~0.9 sqrt(n A)
+RANDOM_HOP = 0.5214  # mean distance between two uniform points in a unit square
+
+
+def stroke_length_mm(segments: tuple[int, int], extent: float, side_mm: float) -> float:
+    return (segments[0] + segments[1]) / 2.0 * extent * side_mm
+
+
+def travel_mm(strokes: int, area_mm2: float, optimized: bool) -> float:
+    if strokes == 0:
+        return 0.0
+    if optimized:
+        return TOUR_FACTOR * math.sqrt(strokes * area_mm2)
+    return strokes * RANDOM_HOP * math.sqrt(area_mm2)
+
+
+def pen_time_s(pen: PenPlan, accel: int, strokes: int, stroke_mm: float, hops_mm: float, home_mm: float) -> float:
+    """Seconds to plot ``strokes`` strokes of ``stroke_mm`` with ``hops_mm`` of pen-up travel."""
+    if strokes == 0:
+        return 0.0
+    settings = MotionSettings(
+        speed_pendown=pen.speed_pendown,
+        speed_penup=pen.speed_penup,
+        accel=accel,
+        pen_pos_down=pen.pen_pos_down,
+        pen_pos_up=pen.pen_pos_up,
+        delay_ms=pen.delay_ms,
+    )
+    v_down, v_up = speed_mm_s(settings.speed_pendown), speed_mm_s(settings.speed_penup)
+    a_down, a_up = accel_mm_s2(settings.accel, True), accel_mm_s2(settings.accel, False)
+    draw = strokes * move_time(stroke_mm, v_down, a_down)
+    hop = hops_mm / strokes
+    travel = strokes * move_time(hop, v_up, a_up) + 2 * move_time(home_mm, v_up, a_up)
+    servo = strokes * (servo_time(settings, True) + servo_time(settings, False))
+    return draw + travel + servo
+
+
+def estimate(ctx: Context) -> Context:
+    stages = ctx.need("stages")
+    canvas = ctx.need("canvas")
+    strokes = ctx.need("strokes")
+    plot = ctx.need("plot")
+    first = stages[0]
+    side_mm = math.sqrt(first.size[0] * first.size[1]) * canvas.mm_per_px
+    stroke_mm = stroke_length_mm(strokes.segments, strokes.extent, side_mm)
+    copies = math.prod(s.repeat[0] * s.repeat[1] for s in stages if s.kind == "tile")
+    final = stages[-1].strokes
+    per_pen = largest_remainder(final, strokes.shares) if strokes.learn_pens else tuple(p.strokes * copies for p in ctx.pens)
+    area = canvas.width_px * canvas.height_px * canvas.mm_per_px**2
+    centre = (
+        canvas.origin_mm[0] + canvas.width_px * canvas.mm_per_px / 2,
+        canvas.origin_mm[1] + canvas.height_px * canvas.mm_per_px / 2,
+    )
+    home_mm = math.hypot(*centre)
+    pens = []
+    for pen, n in zip(ctx.need("pens"), per_pen):
+        hops = travel_mm(n, area, plot.optimize)
+        pens.append(
+            PenEstimate(
+                pen=pen.id,
+                strokes=n,
+                ink_mm=round(n * stroke_mm, 3),
+                travel_mm=round(hops + (2 * home_mm if n else 0.0), 3),
+                lifts=n,
+                time_s=round(pen_time_s(pen, plot.accel, n, stroke_mm, hops, home_mm), 3),
+            )
+        )
+    estimates = Estimates(
+        pens=tuple(pens),
+        ink_mm=round(sum(p.ink_mm for p in pens), 3),
+        time_s=round(sum(p.time_s for p in pens), 3),
+        steps=sum(s.steps for s in stages),
+    )
+    return replace(ctx, estimates=estimates)

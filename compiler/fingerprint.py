@@ -1,0 +1,114 @@
+"""Pass 6, fingerprint: a chained hash per stage so a rebuild reruns only what changed.
+
+Stage ``i``'s fingerprint is the sha256 of a canonical JSON (sorted keys, no spaces) of its own
+parameters and the fingerprint of stage ``i - 1``; the first stage also hashes every input the
+optimisation reads: the seed, the stroke initialisation, the pens as the renderer sees them
+(width in px, colour, opacity, initial strokes), the paper colour, the resolved objective terms
+(with a style image's content hash), the networks, the augmentation, the canvas size and mm per
+px. So a change reruns its stage and everything after it, and nothing before it.
+
+Settings only the emitters read (AxiDraw speeds, heights, delay, max draw length, plot options,
+title, output, the smoke-test section) stay out, so changing them never reruns an optimisation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import replace
+from typing import Any
+
+from .context import Context
+from .plan import StagePlan
+
+FINGERPRINT_VERSION = 1  # bump when what the runtime does for the same inputs changes
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def spec_sha256(spec) -> str:
+    """Hash of the resolved spec (every value after defaults and overrides), independent of the
+    file's formatting, comments and location on disk."""
+    data = {k: v for k, v in dataclasses.asdict(spec).items() if k not in ("source", "base_dir", "locations")}
+    return sha256_text(canonical_json(data))
+
+
+def optimisation_inputs(ctx: Context) -> dict[str, Any]:
+    """Everything the first stage's result depends on, and nothing the emitters alone use."""
+    spec = ctx.spec
+    objective = ctx.need("objective")
+    canvas = ctx.need("canvas")
+    terms = []
+    for term in objective.terms:
+        entry = {k: v for k, v in dataclasses.asdict(term).items() if k != "text"}
+        if term.image is not None:
+            entry["image_sha256"] = file_sha256(os.path.join(spec.base_dir, term.image))
+        terms.append(entry)
+    return {
+        "version": FINGERPRINT_VERSION,
+        "seed": spec.seed,
+        "strokes": dataclasses.asdict(ctx.need("strokes")),
+        "pens": [
+            {"width_px": p.width_px, "rgb": list(p.rgb), "opacity": p.opacity, "strokes": p.strokes}
+            for p in ctx.need("pens")
+        ],
+        "paper_rgb": list(ctx.need("paper").rgb),
+        "terms": terms,
+        "nets": [_net_entry(spec.base_dir, n) for n in objective.nets],
+        "augment": dataclasses.asdict(ctx.need("augment")),
+        "canvas": [canvas.width_px, canvas.height_px],
+        "mm_per_px": canvas.mm_per_px,
+    }
+
+
+def _net_entry(base_dir: str, net) -> dict[str, Any]:
+    """A net's settings; a weights file also by content, so replacing the file reruns."""
+    entry = dataclasses.asdict(net)
+    path = os.path.join(base_dir, net.weights)
+    if net.weights not in ("imagenet", "random") and os.path.isfile(path):
+        entry["weights_sha256"] = file_sha256(path)
+    return entry
+
+
+def stage_parameters(stage: StagePlan) -> dict[str, Any]:
+    """A stage's own settings (its spec line and name are left out: moving a stage in the file
+    without changing it must not rerun it)."""
+    return {
+        "kind": stage.kind,
+        "size": list(stage.size),
+        "strokes": stage.strokes,
+        "steps": stage.steps,
+        "lr": stage.lr,
+        "views": stage.views,
+        "repeat": list(stage.repeat) if stage.repeat else None,
+        "temperature": list(stage.temperature) if stage.temperature else None,
+    }
+
+
+def fingerprint(ctx: Context) -> Context:
+    inputs = optimisation_inputs(ctx)
+    previous = ""
+    stages = []
+    for stage in ctx.need("stages"):
+        payload = {"previous": previous, "stage": stage_parameters(stage)}
+        if not previous:
+            payload["inputs"] = inputs
+        previous = sha256_text(canonical_json(payload))
+        stages.append(replace(stage, fingerprint=previous))
+    return replace(ctx, stages=tuple(stages))
