@@ -170,6 +170,9 @@ class Spec:
     source: str  # the spec file as given (for messages)
     base_dir: str  # folder that relative paths (style images, weights) resolve against
     locations: dict[str, Location] = field(default_factory=dict, compare=False, repr=False)
+    # the location of each character of objective.expression, plus one past its end
+    # (see penspec.spec.expression_location)
+    expression_locations: tuple[Location, ...] = field(default=(), compare=False, repr=False)
 
     def where(self, path: str) -> Location | None:
         """The location of a JSON path like ``$.stages[1].tile``; falls back to its parents."""
