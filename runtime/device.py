@@ -1,0 +1,68 @@
+"""Choosing the torch device a build runs on, and describing it.
+
+No module-level device global: the build resolves the device once from the ``--device`` option
+and passes it down. ``auto`` picks CUDA when it is usable, else the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+
+import torch
+
+from penspec.spec.errors import MissingResourceError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """The device a build ran on, as recorded in build.lock and printed by bench scripts."""
+
+    type: str  # "cpu" | "cuda"
+    name: str  # e.g. "NVIDIA H100 80GB HBM3" or the CPU's processor string
+    threads: int  # torch intra-op threads (CPU) or 0
+
+    def __str__(self) -> str:
+        if self.type == "cpu":
+            return f"cpu ({self.name}, {self.threads} threads)"
+        return f"cuda ({self.name})"
+
+
+def resolve_device(choice: str = "auto") -> torch.device:
+    """Turn ``auto|cpu|cuda`` (or ``cuda:N``) into a torch device; CUDA asked for but absent
+    is a :class:`MissingResourceError` raised before any work."""
+    choice = (choice or "auto").strip().lower()
+    if choice == "auto":
+        return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    if choice == "cpu":
+        return torch.device("cpu")
+    if choice == "cuda" or choice.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise MissingResourceError(
+                "--device cuda: no usable CUDA device (torch.cuda.is_available() is False); "
+                "use --device cpu or --device auto"
+            )
+        return torch.device(choice)
+    raise MissingResourceError(f"unknown device {choice!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+
+
+def describe_device(device: torch.device) -> DeviceInfo:
+    """Name the device for provenance and benchmarks."""
+    if device.type == "cuda":
+        return DeviceInfo("cuda", torch.cuda.get_device_name(device), 0)
+    name = platform.processor() or platform.machine() or "unknown cpu"
+    return DeviceInfo("cpu", name, torch.get_num_threads())
+
+
+def make_deterministic(device: torch.device) -> None:
+    """Ask torch for deterministic kernels so that two CPU builds give the same bytes.
+
+    On CUDA some kernels (scatter with atomics) stay nondeterministic; warn_only keeps them
+    usable instead of failing the build.
+    """
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
