@@ -1,0 +1,226 @@
+"""The plot report: per pen strokes, ink, pen-up travel before and after optimisation, lifts,
+estimated time and the matching ``axicli`` command; totals; warnings from every emitter.
+
+Times come from AxiDraw's motion model (:mod:`penspec.compiler.motion`) on the real plotted
+paths in mm: each layer starts and ends at home (the page's top-left corner), as AxiDraw plots a
+layer; a pen's ``+D`` delay is spent once at the start of each of its layers. Pen changes are
+waits for a person and are not in the time.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from penspec.compiler.motion import MotionSettings, PlotTime, plot_time, polyline_length
+from penspec.compiler.plan import PenPlan, Plan
+
+from .document import PenDrawing, PlotLayer, points_mm
+
+PROGRESS_SVG = "plot-progress.svg"
+
+
+def motion_settings(plan: Plan, pen: PenPlan) -> MotionSettings:
+    """The AxiDraw settings one pen plots with (pen-rate defaults are pyaxidraw's)."""
+    return MotionSettings(
+        speed_pendown=pen.speed_pendown,
+        speed_penup=pen.speed_penup,
+        accel=plan.plot.accel,
+        pen_pos_down=pen.pen_pos_down,
+        pen_pos_up=pen.pen_pos_up,
+    )
+
+
+@dataclass(frozen=True)
+class LayerEstimate:
+    layer: PlotLayer
+    time: PlotTime
+    delay_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.time.total_s + self.delay_s
+
+
+def estimate_layer(plan: Plan, layer: PlotLayer) -> LayerEstimate:
+    time = plot_time(points_mm(layer.lines), motion_settings(plan, layer.pen))
+    return LayerEstimate(layer=layer, time=time, delay_s=(layer.label.delay_ms or 0) / 1000.0)
+
+
+def axicli_command(plan: Plan, layer: PlotLayer, svg_name: str) -> str:
+    """The ``axicli`` twin of plotting one layer with the spec's settings."""
+    pen = layer.pen
+    args = [
+        "axicli", svg_name, "-m", "layers", "-l", str(layer.number), "-L", str(plan.plot.model),
+        "-s", str(pen.speed_pendown), "-S", str(pen.speed_penup), "-a", str(plan.plot.accel),
+        "-d", str(pen.pen_pos_down), "-u", str(pen.pen_pos_up), "-o", PROGRESS_SVG,
+    ]
+    return shlex.join(args)
+
+
+def build_report(
+    plan: Plan,
+    raw: Sequence[PenDrawing],
+    optimized: Sequence[PenDrawing],
+    layers: Sequence[PlotLayer],
+    *,
+    svg_name: str,
+    files: Mapping[str, object],
+    provenance: Mapping[str, object],
+    metrics: Mapping[str, object] | None,
+    warnings: Sequence[str],
+) -> dict:
+    """The report as plain JSON data (report.json); :func:`report_markdown` renders it."""
+    estimates = [estimate_layer(plan, layer) for layer in layers]
+    pens = []
+    for before, after in zip(raw, optimized, strict=True):
+        pen = before.pen
+        settings = motion_settings(plan, pen)
+        travel_before = plot_time(points_mm(before.lines), settings).travel_mm
+        travel_after = plot_time(points_mm(after.lines), settings).travel_mm
+        own = [e for e in estimates if e.layer.pen.id == pen.id]
+        pens.append(
+            {
+                "id": pen.id,
+                "color": pen.color,
+                "width_mm": pen.width_mm,
+                "opacity": pen.opacity,
+                "strokes": before.strokes,
+                "clipped_strokes": before.clipped,
+                "paths": sum(len(e.layer.lines) for e in own),
+                "ink_mm": _r(sum(e.time.ink_mm for e in own)),
+                "penup_mm_before": _r(travel_before),
+                "penup_mm_after": _r(travel_after),
+                "lifts": sum(e.time.lifts for e in own),
+                "time_s": _r(sum(e.total_s for e in own)),
+                "max_draw_length_mm": pen.max_draw_length_mm,
+                "layers": [_layer_entry(plan, e, svg_name) for e in own],
+            }
+        )
+    totals = {
+        "strokes": sum(p["strokes"] for p in pens),
+        "paths": sum(p["paths"] for p in pens),
+        "ink_mm": _r(sum(e.time.ink_mm for e in estimates)),
+        "penup_mm_before": _r(sum(p["penup_mm_before"] for p in pens)),
+        "penup_mm_after": _r(sum(p["penup_mm_after"] for p in pens)),
+        "lifts": sum(e.time.lifts for e in estimates),
+        "time_s": _r(sum(e.total_s for e in estimates)),
+        "layers": len(layers),
+        "pauses": sum(1 for layer in layers if layer.label.pause),
+    }
+    report = {
+        "title": plan.title,
+        "source": plan.source,
+        "provenance": dict(provenance),
+        "paper": {"name": plan.paper.name, "width_mm": plan.paper.width_mm, "height_mm": plan.paper.height_mm,
+                  "margin_mm": plan.paper.margin_mm, "color": plan.paper.color},
+        "plot": {"model": plan.plot.model, "model_name": plan.plot.model_name, "optimize": plan.plot.optimize,
+                 "pipeline": plan.plot.pipeline if plan.plot.optimize else "", "accel": plan.plot.accel,
+                 "pause_between_pens": plan.plot.pause_between_pens},
+        "files": dict(files),
+        "pens": pens,
+        "totals": totals,
+        "warnings": list(warnings) + _split_warnings(plan, layers),
+    }
+    if metrics and "objective" in metrics:
+        report["objective"] = metrics["objective"]
+    return report
+
+
+def report_json(report: Mapping[str, object]) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+
+
+def report_markdown(report: Mapping) -> str:
+    """A person's view of the report: what to load, how long it takes, what to watch for."""
+    t = report["totals"]
+    lines = [
+        f"# Plot report: {_md(report['title'])}",
+        "",
+        f"Paper {_md(report['paper']['name'])} ({report['paper']['width_mm']:g} x {report['paper']['height_mm']:g} mm, "
+        f"margin {report['paper']['margin_mm']:g} mm) on AxiDraw model {report['plot']['model']} "
+        f"({_md(report['plot']['model_name'])}), acceleration {report['plot']['accel']} %.",
+        "",
+        f"Travel optimisation: `{report['plot']['pipeline']}`" if report["plot"]["optimize"] else "Travel optimisation: off",
+        "",
+        "| pen | colour | width mm | strokes | paths | ink m | pen-up m before | pen-up m after | lifts | time |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in report["pens"]:
+        lines.append(
+            f"| {_md(p['id'])} | {p['color']} | {p['width_mm']:g} | {p['strokes']} | {p['paths']} | {p['ink_mm'] / 1000:.2f} "
+            f"| {p['penup_mm_before'] / 1000:.2f} | {p['penup_mm_after'] / 1000:.2f} | {p['lifts']} | {_hms(p['time_s'])} |"
+        )
+    lines.append(
+        f"| **total** | | | {t['strokes']} | {t['paths']} | {t['ink_mm'] / 1000:.2f} | {t['penup_mm_before'] / 1000:.2f} "
+        f"| {t['penup_mm_after'] / 1000:.2f} | {t['lifts']} | {_hms(t['time_s'])} |"
+    )
+    lines += ["", "Pen-up lengths run from home to home over one pen's paths; times follow AxiDraw's motion model "
+              "and leave out pen changes.", "", "## Layers, in plotting order", ""]
+    for p in report["pens"]:
+        for layer in p["layers"]:
+            pause = " (pauses first)" if layer["pause"] else ""
+            lines.append(f"- layer {layer['number']} `{_md(layer['label'])}`{pause}: {layer['ink_mm'] / 1000:.2f} m ink, "
+                         f"{layer['lifts']} lifts, {_hms(layer['time_s'])}")
+            lines.append(f"  `{layer['axicli']}`")
+    if "objective" in report:
+        obj = report["objective"]
+        lines += ["", "## Objective", ""]
+        if "before" in obj and "after" in obj:
+            lines.append(f"before {obj['before']:.6g}, after {obj['after']:.6g}")
+    if report["warnings"]:
+        lines += ["", "## Warnings", ""] + [f"- {_md(w)}" for w in report["warnings"]]
+    prov = report["provenance"]
+    if prov:
+        lines += ["", "## Provenance", ""] + [f"- {_md(str(k))}: `{_md(str(v))}`" for k, v in prov.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _layer_entry(plan: Plan, estimate: LayerEstimate, svg_name: str) -> dict:
+    layer = estimate.layer
+    return {
+        "number": layer.number,
+        "label": layer.name,
+        "pause": layer.label.pause,
+        "part": list(layer.label.part) if layer.label.part else None,
+        "paths": len(layer.lines),
+        "ink_mm": _r(estimate.time.ink_mm),
+        "penup_mm": _r(estimate.time.travel_mm),
+        "lifts": estimate.time.lifts,
+        "draw_s": _r(estimate.time.draw_s),
+        "travel_s": _r(estimate.time.travel_s),
+        "servo_s": _r(estimate.time.servo_s),
+        "delay_s": _r(estimate.delay_s),
+        "time_s": _r(estimate.total_s),
+        "axicli": axicli_command(plan, layer, svg_name),
+    }
+
+
+def _split_warnings(plan: Plan, layers: Sequence[PlotLayer]) -> list[str]:
+    out = []
+    for layer in layers:
+        budget = layer.pen.max_draw_length_mm
+        if budget is None:
+            continue
+        for line in points_mm(layer.lines):
+            length = polyline_length(line)
+            if length > budget:
+                out.append(f"layer {layer.number}: a single path of pen {layer.pen.id!r} is {length:.0f} mm long, "
+                           f"over its max draw length of {budget:g} mm")
+    return out
+
+
+def _r(value: float) -> float:
+    return round(float(value), 3)
+
+
+def _hms(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _md(text: str) -> str:
+    """Keep user text on one table cell / line."""
+    return " ".join(str(text).split()).replace("|", "\\|").replace("`", "'")
