@@ -36,6 +36,9 @@ def _register() -> None:
     from penspec.runtime.emit.cli_plot import plot_cmd
 
     cli.add_command(plot_cmd)
+    from penspec.runtime.cli_doctor import doctor_cmd
+
+    cli.add_command(doctor_cmd)
 
 
 _register()
@@ -43,7 +46,7 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="penspec", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="penspec", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         click.echo(f"internal error: {type(exc).__name__}: {exc} (set PENSPEC_DEBUG=1 for a traceback)", err=True)
         sys.exit(EXIT_FAIL)
-    sys.exit(EXIT_OK)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":
