@@ -39,6 +39,9 @@ def _register() -> None:
     from penspec.runtime.cli_doctor import doctor_cmd
 
     cli.add_command(doctor_cmd)
+    from penspec.runtime.cli_test import test_cmd
+
+    cli.add_command(test_cmd)
 
 
 _register()
