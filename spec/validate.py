@@ -87,8 +87,9 @@ def _friendly(error: jsonschema.ValidationError) -> str:
     value = error.instance
     limit = error.validator_value
     custom = error.schema.get("x-messages", {}).get(kind) if isinstance(error.schema, dict) else None
-    if custom:
-        return custom
+    if custom:  # the schema's own wording; {value} and {hint} are filled in
+        candidates = [str(limit)] if kind == "const" else []
+        return custom.format(value=_shown(value), hint=did_you_mean(value, candidates))
     if kind == "type":
         return _type_message(error)
     if kind == "minimum":
@@ -107,7 +108,7 @@ def _friendly(error: jsonschema.ValidationError) -> str:
         return f"{_shown(value)} is not one of {one_of(map(str, limit))}{did_you_mean(value, map(str, limit))}"
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return f"missing required key {missing!r}: {cached_description(error.schema, missing)}"
+        return f"missing required key {missing!r} ({cached_description(error.schema, missing)})"
     if kind == "minItems":
         return f"expected at least {limit} item{'s' * (limit != 1)}, got {len(value)}"
     if kind == "maxItems":
@@ -119,14 +120,16 @@ def _friendly(error: jsonschema.ValidationError) -> str:
         return f"is longer than {limit} characters"
     if kind == "pattern":
         return f"{value!r} is not a valid name: use letters, digits, '_' and '-', starting with a letter"
-    if kind in ("minimum", "maximum"):
-        return error.message
     return error.message
 
 
 def cached_description(schema: dict[str, Any], key: str) -> str:
+    """The first clause of a property's description, for 'missing key' messages."""
     description = schema.get("properties", {}).get(key, {}).get("description", "")
-    return description.split(";")[0].rstrip(".") if description else "see the spec reference"
+    for stop in (":", ";", ". ", " ("):
+        description = description.split(stop)[0]
+    description = description.rstrip(".")
+    return description[:1].lower() + description[1:] if description else "see the spec reference"
 
 
 def schema_diagnostics(data: Any, locator: Locator) -> Iterator[Diagnostic]:

@@ -15,8 +15,9 @@ import yaml
 
 from .errors import Diagnostic, Location, SpecError
 
-MAX_NODES = 100_000  # nodes visited while building the data, aliases expanded
-MAX_ALIASES = 100  # alias uses in one document
+MAX_NODES = 50_000  # values visited while building the data, aliases expanded (alias bombs stop here)
+FAST_MAX_CHARS = 256 * 1024  # larger texts go to the pure-Python loader
+FAST_MAX_BRACKETS = 512  # so does deeply bracketed text (libyaml recurses in C)
 MAX_DEPTH = 64  # nesting of maps and lists
 MAX_BYTES = 4 * 1024 * 1024
 MAX_SHOWN_LINE = 160  # longer source lines are cut in messages
@@ -85,7 +86,7 @@ def child_path(path: str, key: str | int) -> str:
 def decode(data: str | bytes, source_name: str) -> str:
     """UTF-8 text from bytes, or a SpecError at the first bad byte."""
     if isinstance(data, str):
-        return data
+        return data.removeprefix("\ufeff")
     if len(data) > MAX_BYTES:
         raise SpecError(Diagnostic(Location(source_name), "", f"the spec is larger than {MAX_BYTES // (1024 * 1024)} MiB"))
     try:
@@ -112,6 +113,7 @@ class _Builder:
         self.nodes: dict[str, yaml.Node] = {}
         self.diagnostics: list[Diagnostic] = []
         self.visited = 0
+        self.top: tuple[str, yaml.Node] | None = None
         self.constructor = yaml.SafeLoader("")
 
     def fail(self, node_or_mark: Any, path: str, message: str) -> None:
@@ -120,8 +122,12 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: str, depth: int, stack: tuple[int, ...]) -> Any:
         self.visited += 1
+        if depth == 1:
+            self.top = (path, node)
         if self.visited > MAX_NODES:
-            raise SpecError(Diagnostic(self.source.mark(node.start_mark), path, f"the document expands to more than {MAX_NODES} values (too many aliases)"))
+            where, top = self.top or (path, node)  # blame the top-level value that grew too large
+            message = f"this value expands to more than {MAX_NODES} values through aliases (an alias bomb?)"
+            raise SpecError(Diagnostic(self.source.mark(top.start_mark), where, message))
         if depth > MAX_DEPTH:
             raise SpecError(Diagnostic(self.source.mark(node.start_mark), path, f"values are nested more than {MAX_DEPTH} levels deep"))
         if id(node) in stack:
@@ -180,32 +186,37 @@ class _Builder:
         return value
 
 
-class _NoAliasBombComposer(yaml.SafeLoader):
-    """The safe loader, counting alias uses while composing."""
-
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self.alias_count = 0
-
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
-        if self.check_event(yaml.AliasEvent):
-            self.alias_count += 1
-            if self.alias_count > MAX_ALIASES:
-                event = self.peek_event()
-                raise yaml.composer.ComposerError(None, None, f"more than {MAX_ALIASES} aliases in one spec", event.start_mark)
-        return super().compose_node(parent, index)
+def _fast_compose(text: str) -> yaml.Node | None:
+    """Compose with libyaml when it is there and the text is ordinary; None means 'use the
+    pure-Python loader', which also words every error (libyaml's messages say less).
+    libyaml recurses in C, so deeply bracketed text never goes there."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is None or len(text) > FAST_MAX_CHARS or text.count("[") + text.count("{") > FAST_MAX_BRACKETS:
+        return None
+    loader = fast(text)
+    try:
+        return loader.get_single_node()
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
 
 
 def _compose(source: Source) -> yaml.Node | None:
     loader = None
     try:
-        loader = _NoAliasBombComposer(source.text)
+        node = _fast_compose(source.text)
+        if node is not None:
+            return node
+        loader = yaml.SafeLoader(source.text)
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "unreadable").strip()
         if exc.context and exc.problem:
             problem = f"{exc.context} {problem}" if problem.startswith("but ") else f"{problem} ({exc.context})"
+        if "'\\t'" in problem:
+            problem += "; YAML indents with spaces, not tabs"
         raise SpecError(Diagnostic(source.mark(mark), "", f"invalid YAML: {problem}")) from None
     except yaml.reader.ReaderError as exc:
         raise SpecError(Diagnostic(source.offset(exc.position), "", f"invalid character {chr(exc.character)!r} (U+{exc.character:04X}) in the spec")) from None
