@@ -138,7 +138,8 @@ def main(argv=None):
         ad.plot_setup((HERE / PIECE["progress_svg"]).read_text(encoding="utf-8"))
         configure(ad, job, args.preview)
         ad.options.mode = "res_plot"
-        finish(ad, ad.plot_run(True), job, args.preview, totals)
+        if not finish(ad, ad.plot_run(True), job, args.preview, totals):
+            return 3
         layers = [j for j in layers if j["number"] > number]
     for job in layers:
         if not ask_for_pen(job, args):
@@ -148,7 +149,8 @@ def main(argv=None):
         configure(ad, job, args.preview)
         ad.options.mode = "layers"
         ad.options.layer = job["number"]
-        finish(ad, ad.plot_run(True), job, args.preview, totals)
+        if not finish(ad, ad.plot_run(True), job, args.preview, totals):
+            return 3
     if args.preview:
         say("Estimated total: %s, %.2f m pen-down, %.2f m in all, %d pen lifts"
             % (hms(totals["time"]), totals["down"], totals["total"], totals["lifts"]))
@@ -212,6 +214,7 @@ def ask_for_pen(job, args):
 
 
 def finish(ad, out_svg, job, preview, totals):
+    """Keep the returned SVG for --resume; False when pyaxidraw reports the layer stopped early."""
     if preview:
         say("  estimate: %s, %.2f m pen-down, %.2f m in all, %d pen lifts"
             % (hms(ad.time_estimate), ad.distance_pendown, ad.distance_total, ad.pen_lifts))
@@ -219,10 +222,21 @@ def finish(ad, out_svg, job, preview, totals):
         totals["down"] += ad.distance_pendown
         totals["total"] += ad.distance_total
         totals["lifts"] += ad.pen_lifts
-        return
+        return True
     if out_svg:
         write_atomic(HERE / PIECE["progress_svg"], out_svg)
         write_atomic(HERE / PIECE["progress_state"], json.dumps({"layer": job["number"], "pen": job["pen"]}) + "\\n")
+    code = stop_code(ad)
+    if code:
+        print("Layer %d stopped early (pyaxidraw code %s); run `python plot.py --resume` to finish it"
+              % (job["number"], code), file=sys.stderr)
+        return False
+    return True
+
+
+def stop_code(ad):
+    """pyaxidraw's ``errors.code`` after a run (e.g. the pause button), 0 when absent."""
+    return getattr(getattr(ad, "errors", None), "code", 0) or 0
 
 
 def write_atomic(path, text):

@@ -36,12 +36,13 @@ class LayerResult:
     pendown_m: float | None = None
     total_m: float | None = None
     pen_lifts: int | None = None
+    stop_code: int = 0  # pyaxidraw's errors.code when the layer stopped early (pause button, ...)
 
 
 @dataclass(frozen=True)
 class PlotSession:
     layers: tuple[LayerResult, ...] = field(default_factory=tuple)
-    stopped: bool = False  # the person stopped at a pen prompt
+    stopped: bool = False  # stopped at a pen prompt, or a layer stopped early (resume it)
 
     @property
     def time_s(self) -> float:
@@ -124,6 +125,8 @@ def plot_build(
         _configure(ad, plan, job, preview)
         ad.options.mode = "res_plot"
         results.append(_finish(ad, ad.plot_run(True), job, preview, build_dir, echo, resumed=True))
+        if results[-1].stop_code:
+            return PlotSession(layers=tuple(results), stopped=True)
         jobs = [j for j in jobs if j["number"] > number]
     for job in jobs:
         if not _ask_for_pen(job, yes or preview, ask, echo):
@@ -134,6 +137,8 @@ def plot_build(
         ad.options.mode = "layers"
         ad.options.layer = job["number"]
         results.append(_finish(ad, ad.plot_run(True), job, preview, build_dir, echo))
+        if results[-1].stop_code:
+            return PlotSession(layers=tuple(results), stopped=True)
     session = PlotSession(layers=tuple(results))
     if preview:
         echo(f"Estimated total: {_hms(session.time_s)} over {len(results)} layers")
@@ -199,7 +204,10 @@ def _finish(ad: Any, out_svg: str | None, job: dict, preview: bool, build_dir: P
     if out_svg:
         atomic_write(build_dir / PROGRESS_SVG, out_svg)
         atomic_write(build_dir / PROGRESS_STATE, json.dumps({"layer": job["number"], "pen": job["pen"]}) + "\n")
-    return LayerResult(job["number"], job["pen"], resumed)
+    code = getattr(getattr(ad, "errors", None), "code", 0) or 0
+    if code:
+        echo(f"Layer {job['number']} stopped early (pyaxidraw code {code}); `penspec plot --resume` finishes it")
+    return LayerResult(job["number"], job["pen"], resumed, stop_code=int(code))
 
 
 def _hms(seconds: float) -> str:

@@ -144,3 +144,28 @@ def test_hostile_titles_and_pen_ids_cannot_change_the_script(tmp_path, title):
     strip = lambda calls: [(c["options"], len(c["plotted"])) for c in runs(calls)]  # noqa: E731
     assert strip(calls_a) == strip(calls_b)
     assert "x\"'\\\n#" in proc_b.stdout
+
+
+def test_a_layer_stopped_by_the_pause_button_ends_the_run(tmp_path):
+    build(tmp_path / "piece")
+    shim = tmp_path / "shim" / "pyaxidraw"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("")
+    (shim / "axidraw.py").write_text(
+        "import importlib.util, types\n"
+        f"spec = importlib.util.spec_from_file_location('fake_axidraw', {str(FAKE_PYAXIDRAW / 'pyaxidraw' / 'axidraw.py')!r})\n"
+        "fake = importlib.util.module_from_spec(spec); spec.loader.exec_module(fake)\n"
+        "class AxiDraw(fake.AxiDraw):\n"
+        "    def plot_run(self, output=False):\n"
+        "        out = super().plot_run(output)\n"
+        "        self.errors = types.SimpleNamespace(code=102 if self.options.layer == 1 else 0)\n"
+        "        return out\n"
+    )
+    log = tmp_path / "fake.log"
+    env = dict(os.environ, FAKE_PYAXIDRAW_LOG=str(log), PYTHONPATH=str(tmp_path / "shim"))
+    proc = subprocess.run([sys.executable, "-s", str(tmp_path / "piece" / "plot.py"), "--yes"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3 and "--resume" in proc.stderr
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [c["options"]["layer"] for c in runs(calls)] == [1]
+    assert json.loads((tmp_path / "piece" / "plot-progress.json").read_text())["layer"] == 1

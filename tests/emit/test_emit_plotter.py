@@ -99,3 +99,21 @@ def test_plot_needs_a_build(tmp_path, fake_pyaxidraw, capsys):
     (tmp_path / "plan.json").write_text('{"version": 1}')
     assert penspec("plot", str(tmp_path)) == 2
     assert "not a penspec plan" in capsys.readouterr().err
+
+
+def test_a_layer_stopped_early_ends_the_session(tmp_path, fake_pyaxidraw):
+    import types
+
+    build(tmp_path)
+
+    class Stopping(fake_pyaxidraw.AxiDraw):
+        def plot_run(self, output=False):
+            out = super().plot_run(output)
+            self.errors = types.SimpleNamespace(code=102)
+            return out
+
+    said = []
+    module = types.SimpleNamespace(AxiDraw=Stopping)
+    session = plot_build(tmp_path, yes=True, echo=said.append, axidraw=module)
+    assert session.stopped and [(r.number, r.stop_code) for r in session.layers] == [(1, 102)]
+    assert "--resume" in said[-1]
