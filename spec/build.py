@@ -31,6 +31,30 @@ from .model import (
 from .units import angle_deg, color_hex, length_mm, page_size_mm
 
 
+# Schema keys whose dataclass field carries its unit or a clearer name (section, key) -> field.
+RENAMED_FIELDS: dict[tuple[str, str], str] = {
+    ("spec", "penspec"): "version",
+    ("paper", "size"): "name",
+    ("paper", "margin"): "margin_mm",
+    ("pens", "width"): "width_mm",
+    ("pens", "delay"): "delay_ms",
+    ("pens", "max_draw_length"): "max_draw_length_mm",
+    ("augment", "rotate"): "rotate_deg",
+    ("augment", "jitter"): "jitter_px",
+    ("plot", "max_draw_length"): "max_draw_length_mm",
+}
+# Dataclass fields computed while building, with no schema key of their own.
+DERIVED_FIELDS: dict[str, tuple[str, ...]] = {
+    "spec": ("source", "base_dir", "locations", "expression_locations"),
+    "paper": ("width_mm", "height_mm", "rgb"),
+    "pens": ("rgb",),
+    "optimize": ("kind",),
+    "tile": ("kind",),
+    "finetune": ("kind",),
+    "assign_pens": ("kind",),
+}
+
+
 def _pair(value: Any, kind: type = int) -> tuple:
     """An int/float or a [a, b] list as a 2-tuple."""
     if isinstance(value, list):
