@@ -85,7 +85,7 @@ def scalar_offsets(node: yaml.ScalarNode, text: str) -> list[int]:
     if node.style in ("'", '"'):
         offsets = _flow_offsets(raw[1:-1], start + 1, node.style)
         end_offset = max(end - 1, start)
-    elif node.style is None:
+    elif not node.style:  # plain: PyYAML says None, libyaml ""
         offsets = _flow_offsets(raw, start, None)
         end_offset = end
     else:

@@ -77,6 +77,9 @@ def _type_message(error: jsonschema.ValidationError) -> str:
     else:
         names = [JSON_TYPES.get(k, k) for k in kinds]
         wanted = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    if value is None and kinds == ("object",):
+        needed = ", ".join(repr(k) for k in schema.get("required", ()))
+        return f"is empty: expected a map with {needed}" if needed else "is empty: expected a map"
     if "integer" in kinds and isinstance(value, float) and not isinstance(value, bool):
         return f"expected {wanted}, got {_number(value)}"
     return f"expected {wanted}, got {_shown(value)}"
@@ -123,6 +126,18 @@ def _friendly(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
+def _quote_hint(error: jsonschema.ValidationError, path: str, locator: Locator) -> str:
+    """YAML turns some bare words into non-strings (no -> false, 1e5 -> a number): say so."""
+    if error.validator != "type" or "string" not in types_of(error.schema) or isinstance(error.instance, str):
+        return ""
+    if error.schema.get("x-parse") in ("length", "angle", "color"):  # their own message says what to write
+        return ""
+    node = locator.parsed.nodes.get(path)
+    if node is None or node.style or path in locator.placed or isinstance(error.instance, list | dict):
+        return ""
+    return f" (YAML reads {node.value!r} as {_shown(error.instance)}; quote it to keep it text: \"{node.value}\")"
+
+
 def cached_description(schema: dict[str, Any], key: str) -> str:
     """The first clause of a property's description, for 'missing key' messages."""
     description = schema.get("properties", {}).get(key, {}).get("description", "")
@@ -149,7 +164,7 @@ def schema_diagnostics(data: Any, locator: Locator) -> Iterator[Diagnostic]:
             sub = child_path(path, error.instance)
             yield Diagnostic(locator.key(sub), sub, f"{error.instance!r} is not a valid pen id: use letters, digits, '_' and '-', starting with a letter")
         else:
-            yield Diagnostic(locator.value(path), path, _friendly(error))
+            yield Diagnostic(locator.value(path), path, _friendly(error) + _quote_hint(error, path, locator))
 
 
 def _check_length(value: Any, schema: dict[str, Any]) -> None:

@@ -107,6 +107,8 @@ def with_defaults(value: Any, schema: dict[str, Any] | None = None) -> Any:
     """A copy of ``value`` with every missing property that has a schema default filled in
     (recursively, so ``paper: {}`` gains size, landscape, margin and colour)."""
     schema = cached_schema() if schema is None else schema
+    if value is None and schema.get("x-null") == "defaults":  # `- optimize:` means all defaults
+        value = {}
     if isinstance(value, dict):
         result = {}
         for key, item in value.items():

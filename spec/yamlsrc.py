@@ -8,6 +8,7 @@ Python data itself so that it can keep every node's mark, refuse what a spec nev
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,8 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_SHOWN_LINE = 160  # longer source lines are cut in messages
 
 _TAG = "tag:yaml.org,2002:"
+# YAML 1.2 floats that PyYAML (YAML 1.1) leaves as strings, like 1e-3 (no dot)
+_YAML12_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$")
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
 
 
@@ -172,6 +175,8 @@ class _Builder:
             return None
         if node.tag == f"{_TAG}timestamp":
             return node.value  # a date is just text here
+        if node.tag == f"{_TAG}str" and not node.style and _YAML12_FLOAT.match(node.value):
+            node = yaml.ScalarNode(f"{_TAG}float", node.value, node.start_mark, node.end_mark)  # 1e-3 is a number
         try:
             value = self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:

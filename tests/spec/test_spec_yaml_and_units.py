@@ -129,3 +129,14 @@ def test_colours():
                          ("transparent", "transparent"), ("rgb(1, 2)", "cannot read"), ("none", "unknown colour")]:
         with pytest.raises(UnitError, match=message):
             color_hex(bad)
+
+
+def test_exponent_numbers_without_a_dot_are_numbers():
+    spec = load_text(SPEC + "stages: [{optimize: {lr: 1e-3}}]\nnetwork: {leaky_relu: 5E-2}\n")
+    assert spec.stages[0].lr == 0.001 and spec.network.leaky_relu == 0.05
+    assert load_text(SPEC + 'title: "1e-3"\n').title == "1e-3"
+
+
+def test_yaml_words_that_are_not_text_get_a_quoting_hint():
+    found = errors("penspec: 1\npens: [{id: no}]\nobjective: channel(vgg16:conv3_3, 37)\n")
+    assert found[0].message == "expected a string, got false (YAML reads 'no' as false; quote it to keep it text: \"no\")"
