@@ -41,10 +41,19 @@ class Context:
     pens: tuple[PenPlan, ...] = ()  # mapping
     plot: PlotPlan | None = None  # mapping
     estimates: Estimates | None = None  # estimate
+    failed: tuple[str, ...] = ()  # passes that reported errors; later passes check what they can
 
     def need(self, name: str):
-        """A field an earlier pass must have filled; a clear message if the pass order is wrong."""
+        """A field an earlier pass must have filled. Missing because that pass reported errors:
+        :class:`NeedsFailedPass` (the runner skips this pass). Missing otherwise: the pass
+        order is wrong, a bug."""
         value = getattr(self, name)
         if value is None or value == ():
+            if self.failed:
+                raise NeedsFailedPass(name)
             raise RuntimeError(f"compiler pass order: {name!r} is needed before the pass that fills it ran")
         return value
+
+
+class NeedsFailedPass(Exception):
+    """A pass cannot run because a pass it depends on reported errors."""

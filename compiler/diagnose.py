@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 
+from penspec.spec import expression_location
 from penspec.spec.errors import CompileError, Diagnostic, Location
 from penspec.spec.model import Spec
 
@@ -24,19 +25,16 @@ def at_path(spec: Spec, path: str, message: str) -> CompileError:
 
 def at_column(spec: Spec, column: int, message: str) -> CompileError:
     """An error at a 1-based column of the objective expression."""
-    try:  # the loader's column mapping (string styles, folded lines) once it is there
-        from penspec.spec import expression_location
-    except ImportError:
-        return at_path(spec, "$.objective", message)
     return CompileError(Diagnostic(expression_location(spec, column), "$.objective", message))
+
+
+def similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio()
 
 
 def closest_first(name: str, options: list[str] | tuple[str, ...], limit: int | None = None) -> list[str]:
     """``options`` sorted by similarity to ``name`` (closest first), ties in their given order."""
-    ranked = sorted(
-        enumerate(options),
-        key=lambda item: (-difflib.SequenceMatcher(None, name.lower(), item[1].lower()).ratio(), item[0]),
-    )
+    ranked = sorted(enumerate(options), key=lambda item: (-similarity(name, item[1]), item[0]))
     names = [opt for _, opt in ranked]
     return names[:limit] if limit else names
 
@@ -44,8 +42,7 @@ def closest_first(name: str, options: list[str] | tuple[str, ...], limit: int | 
 def known_list(name: str, options: list[str] | tuple[str, ...], limit: int = 12) -> str:
     """``"did you mean 'conv3_3'? known: conv3_3, conv3_2, ... (40 more)"``."""
     ranked = closest_first(name, options)
-    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    hint = f"did you mean {ranked[0]!r}? " if ranked and similarity(name, ranked[0]) >= 0.6 else ""
     shown = ", ".join(ranked[:limit])
     more = f" ... ({len(ranked) - limit} more)" if len(ranked) > limit else ""
     return f"{hint}known: {shown}{more}"

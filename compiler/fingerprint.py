@@ -44,9 +44,19 @@ def file_sha256(path: str) -> str:
 
 def spec_sha256(spec) -> str:
     """Hash of the resolved spec (every value after defaults and overrides), independent of the
-    file's formatting, comments and location on disk."""
-    data = {k: v for k, v in dataclasses.asdict(spec).items() if k not in ("source", "base_dir", "locations")}
+    file's formatting, comments and location on disk (source positions are left out)."""
+    kept = [f.name for f in dataclasses.fields(spec) if f.compare and f.name not in ("source", "base_dir")]
+    data = {name: _plain(getattr(spec, name)) for name in kept}
     return sha256_text(canonical_json(data))
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses -> dicts (with the class name, so two stage kinds never hash alike)."""
+    if dataclasses.is_dataclass(value):
+        return {"_type": type(value).__name__, **{f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare}}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def optimisation_inputs(ctx: Context) -> dict[str, Any]:

@@ -96,18 +96,20 @@ def _plot_error(spec: Spec) -> Diagnostic | None:
 
 def physical_mapping(ctx: Context) -> Context:
     spec = ctx.spec
-    pen_strokes = ctx.need("pen_strokes")
-    problem = _margin_error(spec)
-    if problem:
-        raise CompileError([d for d in (problem, _plot_error(spec)) if d])
+    margin = _margin_error(spec)
+    if margin:
+        raise CompileError([d for d in (margin, _plot_error(spec)) if d])
     canvas = canvas_on_paper(spec)
-    errors: list[Diagnostic] = []
+    widths = [pen.width_mm / canvas.mm_per_px for pen in spec.pens]
+    errors = [d for i, w in enumerate(widths) if (d := _pen_error(spec, i, w, canvas))]
+    plot_problem = _plot_error(spec)
+    if plot_problem:
+        errors.append(plot_problem)
+    if errors:
+        raise CompileError(errors)
+    pen_strokes = ctx.need("pen_strokes")
     pens = []
     for i, pen in enumerate(spec.pens):
-        width_px = pen.width_mm / canvas.mm_per_px
-        problem = _pen_error(spec, i, width_px, canvas)
-        if problem:
-            errors.append(problem)
         max_draw = pen.max_draw_length_mm if pen.max_draw_length_mm is not None else spec.plot.max_draw_length_mm
         pens.append(
             PenPlan(
@@ -118,7 +120,7 @@ def physical_mapping(ctx: Context) -> Context:
                 rgb=tuple(pen.rgb),
                 opacity=pen.opacity,
                 width_mm=pen.width_mm,
-                width_px=width_px,
+                width_px=widths[i],
                 speed_pendown=pen.speed_pendown,
                 speed_penup=pen.speed_penup,
                 pen_pos_down=pen.pen_pos_down,
@@ -128,11 +130,6 @@ def physical_mapping(ctx: Context) -> Context:
                 strokes=pen_strokes[i],
             )
         )
-    problem = _plot_error(spec)
-    if problem:
-        errors.append(problem)
-    if errors:
-        raise CompileError(errors)
     model = MODELS[spec.plot.model]
     plot = PlotPlan(
         model=model.number,

@@ -50,44 +50,43 @@ def _fixed_shares(ctx: Context, errors: list[Diagnostic]) -> tuple[float, ...]:
 
 def assign_pens(ctx: Context) -> Context:
     spec = ctx.spec
-    stages = ctx.need("stages")
     n = len(spec.pens)
     errors: list[Diagnostic] = []
     learn = spec.strokes.pens == "learn"
     if learn:
         shares = tuple(1.0 / n for _ in range(n))
         pen_strokes = tuple(0 for _ in range(n))
-        if not any(s.kind == "assign_pens" for s in stages):
-            last = stages[-1]
-            line = location_of(spec, "$.strokes.pens").line
-            stages = stages + (
-                StagePlan(
-                    index=len(stages),
-                    kind="assign_pens",
-                    name=f"{len(stages)}-assign_pens",
-                    size=last.size,
-                    strokes=last.strokes,
-                    steps=DEFAULT_ASSIGN["steps"],
-                    lr=DEFAULT_ASSIGN["lr"],
-                    views=spec.augment.views,
-                    temperature=DEFAULT_ASSIGN["temperature"],
-                    line=line,
-                ),
-            )
     else:
         shares = _fixed_shares(ctx, errors)
-        for stage in stages:
+        for index, stage in enumerate(spec.stages):
             if stage.kind == "assign_pens":
                 errors.extend(
                     at_path(
                         spec,
-                        f"$.stages[{stage.index}].assign_pens",
+                        f"$.stages[{index}].assign_pens",
                         "assign_pens needs `strokes: {pens: learn}`: with fixed shares every stroke's pen is already decided",
                     ).diagnostics
                 )
         pen_strokes = largest_remainder(spec.strokes.count, shares) if not errors else ()
     if errors:
         raise CompileError(errors)
+    stages = ctx.need("stages")
+    if learn and not any(s.kind == "assign_pens" for s in stages):
+        last = stages[-1]
+        stages = stages + (
+            StagePlan(
+                index=len(stages),
+                kind="assign_pens",
+                name=f"{len(stages)}-assign_pens",
+                size=last.size,
+                strokes=last.strokes,
+                steps=DEFAULT_ASSIGN["steps"],
+                lr=DEFAULT_ASSIGN["lr"],
+                views=spec.augment.views,
+                temperature=DEFAULT_ASSIGN["temperature"],
+                line=location_of(spec, "$.strokes.pens").line,
+            ),
+        )
     strokes = StrokesPlan(
         count=spec.strokes.count,
         segments=tuple(spec.strokes.segments),

@@ -48,34 +48,36 @@ def finetune_views(augment_views: int, tiles: int) -> int:
     return max(augment_views, min(32, math.ceil(1.5 * tiles)))
 
 
-def _tile_fixes(start: Size, repeat: tuple[int, int], canvas: Size) -> str:
-    cols, rows = repeat
+def _tile_fixes(start: Size, total: tuple[int, int], canvas: Size, last_tile: bool) -> str:
+    """Ways out, given the region the tiles start from and the repeat of this and every later
+    tile together (``total``)."""
     fixes = []
-    if canvas[0] % cols == 0 and canvas[1] % rows == 0:
-        size = (canvas[0] // cols, canvas[1] // rows)
-        fixes.append(f"optimize at size {_as_spec_size(size)} ({canvas[0]} / {cols} = {size[0]})")
-    if canvas[0] % start[0] == 0 and canvas[1] % start[1] == 0:
+    if canvas[0] % total[0] == 0 and canvas[1] % total[1] == 0:
+        size = (canvas[0] // total[0], canvas[1] // total[1])
+        fixes.append(f"optimize at size {_as_spec_size(size)} ({canvas[0]} / {total[0]} = {size[0]})")
+    if last_tile and canvas[0] % start[0] == 0 and canvas[1] % start[1] == 0:
         fit = (canvas[0] // start[0], canvas[1] // start[1])
         fixes.append(f"repeat {_as_spec_size(fit)} ({start[0]} x {fit[0]} = {canvas[0]})")
-    made = (start[0] * cols, start[1] * rows)
+    made = (start[0] * total[0], start[1] * total[1])
     fixes.append(f"set canvas: {_as_spec_size(made)}")
-    return "; ".join(fixes[:-1] + ["or " + fixes[-1]] if len(fixes) > 1 else fixes)
+    return "; ".join(fixes[:-1] + ["or " + fixes[-1]]) if len(fixes) > 1 else fixes[0]
 
 
-def _tile_error(spec: Spec, index: int, start: Size, repeat: tuple[int, int], canvas: Size, last_tile: bool) -> Diagnostic | None:
+def _tile_error(spec: Spec, index: int, start: Size, repeat: tuple[int, int], total: tuple[int, int], canvas: Size, last_tile: bool) -> Diagnostic | None:
     made = (start[0] * repeat[0], start[1] * repeat[1])
-    if last_tile and made == canvas:
-        return None
-    if not last_tile and made[0] <= canvas[0] and made[1] <= canvas[1] and canvas[0] % made[0] == 0 and canvas[1] % made[1] == 0:
-        return None
-    sums = []
-    for axis, (a, r, c) in enumerate(zip(start, repeat, canvas)):
-        m = a * r
-        sums.append(f"{a} x {r} = {m}" + (f" != {c}" if m != c else ""))
-    what = "does not land on" if last_tile else "does not divide"
+    if last_tile:
+        if made == canvas:
+            return None
+        sums = [f"{a} x {r} = {a * r}" + (f" != {c}" if a * r != c else "") for a, r, c in zip(start, repeat, canvas)]
+        what = "does not land on"
+    else:
+        if all(m <= c and c % m == 0 for m, c in zip(made, canvas)):
+            return None
+        sums = [f"{a} x {r} = {a * r}, and {c} / {a * r} is not a whole number" for a, r, c in zip(start, repeat, canvas) if c % (a * r)]
+        what = "does not divide"
     message = (
         f"tile repeat [{repeat[0]}, {repeat[1]}] turns the {px(start)} region into {px(made)}, which {what} "
-        f"the {px(canvas)} canvas ({'; '.join(dict.fromkeys(sums))}): {_tile_fixes(start, repeat, canvas)}"
+        f"the {px(canvas)} canvas ({'; '.join(dict.fromkeys(sums))}): {_tile_fixes(start, total, canvas, last_tile)}"
     )
     path = f"$.stages[{index}].tile.repeat"
     return Diagnostic(location_of(spec, path), path, message)
@@ -125,8 +127,10 @@ def expand_stages(ctx: Context) -> Context:
                     at_path(spec, f"$.stages[{i}].tile", "tile needs an optimize stage before it: there is nothing to repeat yet").diagnostics[0]
                 )
                 region = canvas
-            else:
-                problem = _tile_error(spec, i, region, repeat, canvas, last_tile=i == last_tile_index)
+            elif not any(d.path.endswith(".tile.repeat") for d in errors):  # one tiling error is enough
+                later = [t.repeat for t in spec.stages[i:] if isinstance(t, TileStage)]
+                total = (math.prod(r[0] for r in later), math.prod(r[1] for r in later))
+                problem = _tile_error(spec, i, region, repeat, total, canvas, last_tile=i == last_tile_index)
                 if problem:
                     errors.append(problem)
             region = (region[0] * repeat[0], region[1] * repeat[1])
@@ -144,7 +148,7 @@ def expand_stages(ctx: Context) -> Context:
             )
         else:  # a new stage kind in the model that the compiler does not know yet
             raise TypeError(f"unknown stage type {type(stage).__name__}")
-    if region != canvas and not any("tile" in d.path for d in errors):
+    if region != canvas and not errors:  # a stage error above already explains the size
         last = len(spec.stages) - 1
         hint = []
         if canvas[0] % region[0] == 0 and canvas[1] % region[1] == 0:

@@ -50,3 +50,21 @@ def test_spec_hash_follows_values_not_locations():
     c = compile_spec(make_spec(seed=43))
     assert a.spec_sha256 == b.spec_sha256
     assert a.spec_sha256 != c.spec_sha256
+
+
+def test_independent_problems_are_reported_together():
+    from compile_fixtures import channel, objective, optimize, paper, pen, tile
+
+    from penspec.spec.errors import CompileError
+
+    spec = make_spec(
+        canvas=64,
+        paper=paper("a3", landscape=True),
+        pens=(pen(width_mm=0.05),),
+        objective=objective(channel("vgg16", "conv3_3", 999)),
+        stages=(optimize(30), tile(2)),
+    )
+    with pytest.raises(CompileError) as err:
+        compile_spec(spec)
+    paths = {d.path for d in err.value.diagnostics}
+    assert {"$.objective", "$.stages[1].tile.repeat", "$.pens[0].width"} <= paths

@@ -1,0 +1,79 @@
+"""The gallery is a test suite: every piece compiles to exactly its golden plan.json.
+
+A mismatch shows a unified diff; `pytest --update-golden` rewrites the goldens (review the diff
+before committing). Goldens hold no absolute paths, dates or versions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import pytest
+
+from penspec.compiler import Plan, compile_spec
+from penspec.spec import load
+from penspec.spec.atomic import atomic_write
+
+GALLERY = Path(__file__).resolve().parents[1] / "gallery"
+PIECES = sorted(p.name for p in GALLERY.iterdir() if (p / "spec.yaml").is_file())
+
+
+def compiled(piece: str) -> Plan:
+    return compile_spec(load(GALLERY / piece / "spec.yaml"))
+
+
+def test_the_gallery_has_its_pieces():
+    assert {"hello", "vgg16-conv3_3-37", "vgg16-conv3_3-7", "bw-lines", "large-frame", "highlighter", "resnet18-layer3"} <= set(PIECES)
+
+
+@pytest.mark.parametrize("piece", PIECES)
+def test_plan_matches_golden(piece, request):
+    text = compiled(piece).to_json()
+    golden = GALLERY / piece / "plan.json"
+    if request.config.getoption("--update-golden"):
+        atomic_write(golden, text)
+        return
+    assert golden.is_file(), f"no golden for {piece}: run pytest {__file__} --update-golden"
+    expected = golden.read_text(encoding="utf-8")
+    if text != expected:
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), f"{piece}/plan.json (golden)", f"{piece} (compiled)"))
+        pytest.fail(f"{piece}: the compiled plan differs from its golden (run with --update-golden if intended):\n{diff}")
+
+
+@pytest.mark.parametrize("piece", PIECES)
+def test_golden_round_trips_and_holds_no_paths(piece):
+    text = (GALLERY / piece / "plan.json").read_text(encoding="utf-8")
+    plan = Plan.from_json(text)
+    assert plan.to_json() == text
+    assert plan.source == "spec.yaml"
+    assert str(GALLERY.parent) not in text
+    assert not re.search(r'"(/|[A-Za-z]:\\\\)', text), "absolute path in a golden"
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), "a date in a golden"
+
+
+@pytest.mark.parametrize("piece", PIECES)
+def test_piece_is_documented_and_runs_offline_in_tests(piece):
+    readme = GALLERY / piece / "README.md"
+    assert readme.is_file() and "Run time" in readme.read_text(encoding="utf-8")
+    plan = compiled(piece)
+    for net in plan.objective.nets:
+        assert net.name in readme.read_text(encoding="utf-8")
+    if piece == "hello":
+        assert [n.name for n in plan.objective.nets] == ["efficientnet_lite0"] and plan.objective.nets[0].weights == "imagenet"
+        assert len(plan.pens) == 1 and plan.paper.name == "a6" and len(plan.stages) == 1
+    else:
+        assert plan.objective.nets[0].weights == "imagenet" and plan.test.weights == "random"
+
+
+def test_large_frame_tiles_onto_the_canvas():
+    plan = compiled("large-frame")
+    assert [s.kind for s in plan.stages] == ["optimize", "tile", "finetune"]
+    assert plan.stages[0].size == (256, 256) and plan.stages[-1].size == (1024, 1024)
+    assert plan.paper.landscape and plan.paper.name == "a3"
+
+
+def test_highlighter_has_a_wide_translucent_nib():
+    marker = compiled("highlighter").pen("marker")
+    assert marker.width_mm == 5.0 and marker.opacity == 0.35 and marker.width_px > 5
