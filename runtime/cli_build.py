@@ -1,10 +1,31 @@
-"""`penspec build` (not written yet)."""
+"""`penspec build`: the click command over :func:`penspec.runtime.build.build`.
+
+Heavy imports (torch, the nets) happen when the command runs, not when the CLI starts.
+"""
+
+from __future__ import annotations
 
 import click
 
 
 @click.command("build")
 @click.argument("spec", type=click.Path(dir_okay=False))
-def build_cmd(spec: str) -> None:
-    """Build a piece from its spec."""
-    raise click.ClickException("penspec build is not available yet")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: the spec's output.dir, else build/<piece>).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec value, e.g. --set strokes.count=300 (repeatable).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where to optimise.")
+@click.option("--renderer", type=click.Choice(["torch", "diffvg"]), default="torch", show_default=True, help="Differentiable renderer backend.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted stage from its last checkpoint.")
+@click.option("--force", is_flag=True, help="Rerun every stage, even those whose stored result is still valid.")
+def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device: str, renderer: str, resume: bool, force: bool) -> None:
+    """Build a piece from its SPEC: optimise the strokes and write the plotter files."""
+    from penspec.runtime.build import BuildOptions, build
+    from penspec.runtime.progress import RichReporter
+
+    reporter = RichReporter()
+    options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, resume=resume, force=force)
+    result = build(spec, options, reporter)
+    objective = result.metrics["objective"]
+    console = reporter.console
+    for term in objective["terms"]:
+        console.print(f"  {term['term']}: {term['before']:.6g} -> {term['after']:.6g}")
+    console.print(f"built {result.plan.title!r} into {result.out_dir}/ ({len(result.files)} files)")

@@ -1,0 +1,258 @@
+"""`penspec build` as a library call: spec file in, plotter files out.
+
+Order of work: load and validate the spec, compile the plan, write ``plan.json``, make sure
+every resource exists (device, renderer, weights, style images) before anything slow starts,
+run the stages (reusing and resuming through the stage store), measure the objective on
+held-out views, hand the scene to the emitters, then write ``metrics.json`` and ``build.lock``.
+
+Everything written is deterministic on CPU except ``build.lock`` (it records timings) and the
+stage store under ``stages/`` (checkpoints hold zip timestamps); two builds of one spec give
+byte-identical plan, metrics, snapshots and emitted files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from penspec.compiler import compile_spec
+from penspec.compiler.plan import Plan
+from penspec.runtime.checkpoint import prune_stale
+from penspec.runtime.device import describe_device, make_deterministic, resolve_device
+from penspec.runtime.progress import Reporter, SilentReporter
+from penspec.runtime.runner import RunOptions, RunResult, StageOutcome, run_stages
+from penspec.runtime.scene import Scene
+from penspec.spec import expression_location, load
+from penspec.spec.atomic import atomic_write
+from penspec.spec.errors import Location, MissingResourceError
+from penspec.spec.model import Spec
+
+PLAN_FILE = "plan.json"
+METRICS_FILE = "metrics.json"
+LOCK_FILE = "build.lock"
+VERSIONED = ("penspec", "torch", "torchvision", "vpype", "numpy")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    out_dir: str | None = None  # None: the spec's output.dir, else build/<piece name>
+    overrides: tuple[str, ...] = ()  # "--set key.path=value" strings
+    device: str = "auto"
+    renderer: str = "torch"
+    resume: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out_dir: Path
+    plan: Plan
+    scene: Scene
+    metrics: dict
+    files: tuple[Path, ...]
+    outcomes: tuple[StageOutcome, ...] = field(default=())
+
+    @property
+    def reused(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.outcomes if o.reused)
+
+
+def piece_name(spec_path: str | os.PathLike) -> str:
+    """The file stem, or the folder's name for a spec called ``spec.yaml`` (gallery layout)."""
+    path = Path(spec_path)
+    if path.stem == "spec" and path.resolve().parent.name:
+        return path.resolve().parent.name
+    return path.stem
+
+
+def output_dir(spec: Spec, plan: Plan, chosen: str | None) -> Path:
+    """``-o DIR``, else the spec's ``output.dir`` (relative to the spec's folder), else
+    ``build/<piece name>`` in the current directory."""
+    if chosen:
+        return Path(chosen)
+    if plan.output_dir:
+        out = Path(plan.output_dir)
+        return out if out.is_absolute() else Path(spec.base_dir) / out
+    return Path("build") / piece_name(spec.source)
+
+
+def command_line(spec_path: str | os.PathLike, options: BuildOptions) -> str:
+    """The command that rebuilds this piece (no absolute paths: it goes into the SVGs)."""
+    parts = ["penspec", "build", Path(spec_path).name]
+    for item in options.overrides:
+        parts += ["--set", item]
+    if options.renderer != "torch":
+        parts += ["--renderer", options.renderer]
+    return shlex.join(parts)
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def remove_partial_writes(out_dir: Path) -> list[Path]:
+    """Delete temp files that a killed build left mid-write (atomic_write's ``.<name>.*.tmp``)."""
+    if not out_dir.is_dir():
+        return []
+    stale = [p for p in out_dir.rglob(".*.tmp") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def _check_renderer(name: str) -> None:
+    from penspec.runtime.render import BackendUnavailableError, RenderError, get_backend
+
+    try:
+        get_backend(name).load()
+    except (BackendUnavailableError, RenderError) as exc:
+        raise MissingResourceError(f"--renderer {name}: {exc}") from exc
+
+
+def _term_origins(spec: Spec) -> list[Location | None]:
+    return [expression_location(spec, t.column) for t in spec.objective.terms]
+
+
+def make_engine(spec: Spec, plan: Plan, device, backend: str):
+    """Load the nets (checking every weights file first) and build the objective."""
+    from penspec.runtime.nets import load_net, resolve_weights
+    from penspec.runtime.objectives import build_objective
+    from penspec.runtime.stages import Engine
+
+    weights_origin = spec.where("$.network.weights")
+    for net in plan.objective.nets:
+        resolve_weights(net, spec.base_dir, origin=weights_origin)
+    nets = {n.name: load_net(n, spec.base_dir, seed=plan.seed, device=device, origin=weights_origin) for n in plan.objective.nets}
+    objective = build_objective(plan.objective, nets=nets, base_dir=spec.base_dir, crop=plan.augment.crop, origins=_term_origins(spec))
+    return Engine(plan=plan, nets=nets, objective=objective, device=device, backend=backend)
+
+
+def emit(plan: Plan, scene: Scene, out_dir: Path, *, stem: str, provenance: dict, metrics: dict) -> list[Path]:
+    """Hand the scene to the emitters; a plain SVG of the cubic paths when they are absent."""
+    from penspec.runtime import emit as emitters
+
+    emit_all = getattr(emitters, "emit_all", None)
+    if emit_all is not None:
+        return list(emit_all(plan, scene, out_dir, stem=stem, provenance=provenance, metrics=metrics))
+    return [atomic_write(out_dir / f"{stem}.svg", plain_svg(plan, scene))]
+
+
+def plain_svg(plan: Plan, scene: Scene) -> str:
+    """The scene as cubic paths in canvas px, one group per pen (the fallback output)."""
+    h, w = scene.size
+    groups = []
+    for pen in plan.pens:
+        paths = []
+        for cps in scene.strokes_of_pen(pen.index):
+            d = "M{:.3f},{:.3f}".format(*cps[0, 0]) + "".join(
+                " C{:.3f},{:.3f} {:.3f},{:.3f} {:.3f},{:.3f}".format(*cp[1], *cp[2], *cp[3]) for cp in cps
+            )
+            paths.append(f'    <path d="{d}"/>')
+        groups.append(
+            f'  <g id="{pen.id}" stroke="{pen.color}" stroke-width="{pen.width_px:.4f}" fill="none" '
+            f'stroke-linecap="round" stroke-linejoin="round">\n' + "\n".join(paths) + "\n  </g>"
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">\n'
+        + "\n".join(groups)
+        + "\n</svg>\n"
+    )
+
+
+def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), reporter: Reporter | None = None) -> BuildResult:
+    """Build one piece. Raises SpecError / MissingResourceError before any work on bad input,
+    StageError for a failure inside a stage, KeyboardInterrupt after checkpointing on Ctrl-C."""
+    reporter = reporter or SilentReporter()
+    started = time.perf_counter()
+    spec = load(spec_path, overrides=options.overrides)
+    plan = compile_spec(spec)
+    device = resolve_device(options.device)
+    _check_renderer(options.renderer)
+    out_dir = output_dir(spec, plan, options.out_dir)
+    remove_partial_writes(out_dir)
+    plan_json = plan.to_json()
+    atomic_write(out_dir / PLAN_FILE, plan_json)
+
+    make_deterministic(device)
+    engine = make_engine(spec, plan, device, options.renderer)
+    run_options = RunOptions(
+        out_dir=out_dir,
+        resume=options.resume,
+        force=options.force,
+        checkpoint_every=plan.checkpoint_every,
+        snapshot_every=plan.snapshot_every,
+        spec_file=spec.source,
+    )
+    result = run_stages(engine, run_options, reporter)
+    reused = [o.name for o in result.outcomes if o.reused]
+    if reused:
+        reporter.note(f"reused stages: {', '.join(reused)}")
+
+    from penspec.runtime.metrics import objective_metrics
+
+    metrics = objective_metrics(engine, result.initial, result.final)
+    scene = result.final.to_scene()
+    stem = piece_name(spec.source)
+    plan_hash = sha256_text(plan_json)
+    provenance = {
+        "spec": Path(spec.source).name,
+        "spec_sha256": plan.spec_sha256,
+        "plan_sha256": plan_hash,
+        "seed": plan.seed,
+        "penspec": versions()["penspec"],
+        "command": command_line(spec.source, options),
+        "renderer": options.renderer,
+        "device": device.type,
+    }
+    files = emit(plan, scene, out_dir, stem=stem, provenance=provenance, metrics=metrics)
+    files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
+    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started))
+    prune_stale(out_dir, plan)
+    objective = metrics["objective"]
+    reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
+    return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
+
+
+def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str, result: RunResult, seconds: float) -> Path:
+    """build.lock: what made this build (hashes, seed, versions, device, renderer, stage
+    fingerprints) and how long each stage took. The timings make it differ run to run."""
+    lock = {
+        "spec": plan.source,
+        "spec_sha256": plan.spec_sha256,
+        "plan_sha256": plan_hash,
+        "seed": plan.seed,
+        "versions": versions(),
+        "device": str(describe_device(device)),
+        "renderer": renderer,
+        "stages": [
+            {
+                "name": o.name,
+                "kind": o.kind,
+                "fingerprint": o.fingerprint,
+                "reused": o.reused,
+                "resumed_at": o.resumed_at,
+                "steps_run": o.steps_run,
+                "seconds": round(o.seconds, 3),
+            }
+            for o in result.outcomes
+        ],
+        "seconds": round(seconds, 3),
+    }
+    return atomic_write(out_dir / LOCK_FILE, json.dumps(lock, indent=2) + "\n")
+

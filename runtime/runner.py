@@ -1,0 +1,165 @@
+"""The stage runner: runs the plan's stages in order, reusing, resuming and checkpointing.
+
+For each stage, in order:
+
+1. while every earlier stage was reused (and ``force`` is off), a complete stored result with
+   the same fingerprint is loaded instead of recomputed;
+2. otherwise, with ``resume``, an in-progress checkpoint of exactly this stage continues where
+   it stopped; without it the stage starts from step 0;
+3. the loop checkpoints every ``checkpoint_every`` steps and writes a PNG snapshot of the
+   region every ``snapshot_every`` steps. Ctrl-C is noticed between steps: the runner saves a
+   checkpoint, then re-raises KeyboardInterrupt (a second Ctrl-C stops at once).
+
+Any other failure inside a stage becomes a :class:`StageError` naming the stage and its spec line.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from penspec.compiler.plan import StagePlan
+from penspec.runtime.checkpoint import StageStore
+from penspec.runtime.draw import render_region, to_png
+from penspec.runtime.progress import Reporter, SilentReporter
+from penspec.runtime.stages import OPTIMISING, Engine, StageRun, apply_tile, initial_strokes
+from penspec.runtime.strokes import Strokes
+from penspec.spec.atomic import atomic_write
+from penspec.spec.errors import Location, PenspecError, StageError
+
+SNAPSHOTS_DIR = "snapshots"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out_dir: Path
+    resume: bool = False
+    force: bool = False
+    checkpoint_every: int = 25
+    snapshot_every: int = 0
+    spec_file: str = ""  # for StageError origins
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    name: str
+    kind: str
+    fingerprint: str
+    reused: bool
+    resumed_at: int  # step the stage resumed from (0 = from the start)
+    steps_run: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    initial: Strokes  # strokes before the first stage
+    final: Strokes
+    outcomes: tuple[StageOutcome, ...]
+
+
+class _Interrupt:
+    """Turns the first SIGINT into a flag checked between steps."""
+
+    def __init__(self):
+        self.requested = False
+
+    def handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+@contextmanager
+def interrupt_between_steps() -> Iterator[_Interrupt]:
+    flag = _Interrupt()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.signal(signal.SIGINT, flag.handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def snapshot_path(out_dir: Path, stage: StagePlan, step: int) -> Path:
+    return out_dir / SNAPSHOTS_DIR / f"{stage.name}-{step:05d}.png"
+
+
+def _origin(stage: StagePlan, options: RunOptions) -> Location | None:
+    if not options.spec_file:
+        return None
+    return Location(options.spec_file, stage.line, 1 if stage.line else 0)
+
+
+def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = None) -> RunResult:
+    """Run every stage of ``engine.plan``; returns the strokes before and after."""
+    reporter = reporter or SilentReporter()
+    strokes = initial_strokes(engine.plan, engine.device)
+    initial = strokes
+    outcomes: list[StageOutcome] = []
+    reusing = not options.force
+    for stage in engine.plan.stages:
+        store = StageStore(options.out_dir, stage, engine.device.type, engine.backend)
+        if reusing and store.complete():
+            strokes = store.load_result().to(engine.device)
+            reporter.stage_reused(stage)
+            meta = store.meta() or {}
+            outcomes.append(StageOutcome(stage.name, stage.kind, stage.fingerprint, True, 0, 0, float(meta.get("seconds", 0.0))))
+            continue
+        reusing = False
+        try:
+            strokes, outcome = _run_one(engine, stage, strokes, store, options, reporter)
+        except (KeyboardInterrupt, PenspecError):
+            raise
+        except Exception as exc:
+            raise StageError(stage.name, _origin(stage, options), exc) from exc
+        outcomes.append(outcome)
+    return RunResult(initial, strokes, tuple(outcomes))
+
+
+def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageStore, options: RunOptions, reporter: Reporter):
+    started = time.perf_counter()
+    if stage.kind == "tile":
+        reporter.stage_started(stage, 0, 0)
+        result = apply_tile(stage, strokes)
+        seconds = time.perf_counter() - started
+        store.save_result(result, seconds)
+        reporter.stage_done(stage, seconds)
+        return result, StageOutcome(stage.name, stage.kind, stage.fingerprint, False, 0, 0, seconds)
+    if stage.kind not in OPTIMISING:
+        raise ValueError(f"unknown stage kind {stage.kind!r}")
+    run = StageRun(engine, stage, strokes)
+    state = store.load_checkpoint() if options.resume else None
+    if state is not None:
+        run.load_state_dict(state)
+    resumed_at = run.next_step
+    if resumed_at == 0 and options.snapshot_every:
+        for old in (options.out_dir / SNAPSHOTS_DIR).glob(f"{stage.name}-*.png"):
+            old.unlink()  # a rerun must not leave snapshots of an older version beside its own
+    reporter.stage_started(stage, resumed_at, stage.steps)
+    with interrupt_between_steps() as interrupt:
+        while not run.done:
+            loss = run.step()
+            k = run.next_step  # steps completed
+            reporter.step(stage, k - 1, loss)
+            if options.snapshot_every and k % options.snapshot_every == 0:
+                image = render_region(run.current(), run.look(k - 1), backend=engine.backend)
+                atomic_write(snapshot_path(options.out_dir, stage, k), to_png(image))
+            if interrupt.requested:
+                store.save_checkpoint(run.state_dict())
+                reporter.note(f"interrupted: checkpoint of {stage.name} at step {k} saved; rerun with --resume")
+                raise KeyboardInterrupt
+            if options.checkpoint_every and k % options.checkpoint_every == 0 and not run.done:
+                store.save_checkpoint(run.state_dict())
+    result = run.result()
+    seconds = time.perf_counter() - started
+    store.save_result(result, seconds, final_state=run.state_dict())
+    reporter.stage_done(stage, seconds)
+    return result, StageOutcome(stage.name, stage.kind, stage.fingerprint, False, resumed_at, stage.steps - resumed_at, seconds)

@@ -1,0 +1,178 @@
+"""What each kind of stage does to the strokes, one step at a time.
+
+``optimize`` and ``finetune`` move control points with Adam (lr halved at 50 % and 75 % of the
+steps, as the seed did); ``tile`` copies the strokes over a grid; ``assign_pens`` learns one
+logit per (stroke, pen), drawn as soft virtual pens under an annealed softmax temperature, and
+ends with the argmax so every stroke is a real pen again.
+
+A :class:`StageRun` owns one stage's optimiser and exposes ``step(k)``, ``state_dict()`` and
+``load_state_dict()``; the runner drives the loop, saves checkpoints and shows progress. Each
+step's views come from ``(seed, stage index, step)``, so a resumed run draws exactly the views an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+from penspec.compiler.plan import Plan, StagePlan
+from penspec.runtime.augment import TRAIN, sample_views, view_homographies
+from penspec.runtime.draw import Look, pen_look, render_views, soft_look
+from penspec.runtime.objectives import Features, Objective
+from penspec.runtime.strokes import Strokes, clamp_points_, init_strokes, tile_strokes
+
+OPTIMISING = ("optimize", "finetune", "assign_pens")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Everything a step needs besides the strokes: plan, nets, objective, device, renderer."""
+
+    plan: Plan
+    nets: Mapping[str, torch.nn.Module]
+    objective: Objective
+    device: torch.device
+    backend: str = "torch"
+
+    def features(self, images: torch.Tensor) -> Features:
+        return Features(images, {name: net(images) for name, net in self.nets.items()})
+
+    def homographies(self, purpose: int, stage: int, step: int, views: int, region: tuple[int, int]):
+        params = sample_views(self.plan.seed, purpose, stage, step, views, self.plan.augment, region)
+        return view_homographies(params, self.plan.augment.crop)
+
+    def view_images(self, strokes: Strokes, points: torch.Tensor, look: Look, homographies) -> torch.Tensor:
+        return render_views(strokes, points, look, homographies, self.plan.augment.crop, backend=self.backend)
+
+
+def lr_at(stage: StagePlan, step: int) -> float:
+    """The seed's schedule: the stage's lr, halved at 50 % and again at 75 % of its steps."""
+    lr = stage.lr
+    if step >= stage.steps // 2:
+        lr *= 0.5
+    if step >= (3 * stage.steps) // 4:
+        lr *= 0.5
+    return lr
+
+
+def temperature_at(stage: StagePlan, step: int) -> float:
+    """Geometric annealing from the first to the last temperature over the stage's steps."""
+    start, end = stage.temperature or (1.0, 0.05)
+    if stage.steps <= 1:
+        return end
+    return start * (end / start) ** (step / (stage.steps - 1))
+
+
+def initial_region(plan: Plan) -> tuple[int, int]:
+    """The region the first strokes are drawn in: the first stage's, before any tiling."""
+    first = plan.stages[0]
+    if first.kind == "tile" and first.repeat:
+        return (first.size[0] // first.repeat[0], first.size[1] // first.repeat[1])
+    return tuple(first.size)
+
+
+def initial_strokes(plan: Plan, device: torch.device | str = "cpu") -> Strokes:
+    return init_strokes(plan, initial_region(plan)).to(device)
+
+
+def apply_tile(stage: StagePlan, strokes: Strokes) -> Strokes:
+    return tile_strokes(strokes, tuple(stage.repeat))
+
+
+class StageRun:
+    """One optimising stage in progress: its parameter, its Adam and the step it is at."""
+
+    def __init__(self, engine: Engine, stage: StagePlan, strokes: Strokes):
+        if stage.kind not in OPTIMISING:
+            raise ValueError(f"stage {stage.name} does not optimise")
+        self.engine = engine
+        self.stage = stage
+        self.strokes = strokes
+        self.next_step = 0
+        self.learn_pens = stage.kind == "assign_pens"
+        if self.learn_pens:
+            pens = len(engine.plan.pens)
+            self.points = strokes.points.detach().clone()
+            self.param = torch.zeros(strokes.stroke_count, pens, device=strokes.points.device, requires_grad=True)
+        else:
+            self.points = strokes.points.detach().clone().requires_grad_(True)
+            self.param = self.points
+        self.optimizer = torch.optim.Adam([self.param], lr=stage.lr)
+
+    def look(self, step: int | None = None) -> Look:
+        """The pens as drawn at ``step`` (learned pens: soft mixture at that temperature)."""
+        if not self.learn_pens:
+            return pen_look(self.engine.plan, self.strokes)
+        t = temperature_at(self.stage, self.next_step if step is None else step)
+        return soft_look(self.engine.plan, torch.softmax(self.param / t, dim=1))
+
+    def step(self) -> float:
+        """Run step ``next_step``: draw its views, render, forward, backward, Adam, clamp."""
+        k = self.next_step
+        stage = self.stage
+        for group in self.optimizer.param_groups:
+            group["lr"] = stage.lr if self.learn_pens else lr_at(stage, k)
+        h = self.engine.homographies(TRAIN, stage.index, k, stage.views, self.strokes.region)
+        self.optimizer.zero_grad(set_to_none=True)
+        images = self.engine.view_images(self.strokes, self.points, self.look(k), h)
+        loss = self.engine.objective.loss(self.engine.features(images))
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {float(loss)} at step {k}")
+        loss.backward()
+        self.optimizer.step()
+        if not self.learn_pens:
+            clamp_points_(self.points, self.strokes.region)
+        self.next_step = k + 1
+        return float(loss.detach())
+
+    @property
+    def done(self) -> bool:
+        return self.next_step >= self.stage.steps
+
+    def current(self) -> Strokes:
+        """The strokes as they are now (learned pens: not yet decided)."""
+        return self.strokes.with_points(self.points.detach().clone())
+
+    def result(self) -> Strokes:
+        """The stage's outcome; learned pens become the most likely real pen of each stroke."""
+        strokes = self.current()
+        if self.learn_pens:
+            strokes = strokes.with_pens(torch.argmax(self.param.detach(), dim=1))
+        return strokes
+
+    def state_dict(self) -> dict:
+        return {
+            "next_step": self.next_step,
+            "strokes": self.current().state_dict(),
+            "param": self.param.detach().cpu().clone(),
+            "optimizer": self.optimizer.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        device = self.strokes.points.device
+        self.strokes = Strokes.from_state_dict(state["strokes"]).to(device)
+        with torch.no_grad():
+            self.param.copy_(state["param"].to(device))
+            if not self.learn_pens:
+                self.points = self.param
+            else:
+                self.points = self.strokes.points.detach().clone()
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        self.next_step = int(state["next_step"])
+
+
+def total_steps(stage: StagePlan) -> int:
+    return stage.steps if stage.kind in OPTIMISING else 0
+
+
+def describe_stage(stage: StagePlan) -> str:
+    """A one-line summary for progress displays."""
+    w, h = stage.size
+    if stage.kind == "tile":
+        return f"{stage.name} {stage.repeat[0]}x{stage.repeat[1]} -> {w}x{h}px"
+    return f"{stage.name} {w}x{h}px {stage.views} views"

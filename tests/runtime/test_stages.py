@@ -1,0 +1,161 @@
+"""Stages one step at a time: schedules, tiling, learned pens, exact state round trips, and
+failures that name their stage."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+from factories import make_plan
+
+from penspec.compiler.plan import StagePlan
+from penspec.runtime.checkpoint import StageStore
+from penspec.runtime.nets import load_net
+from penspec.runtime.objectives import build_objective
+from penspec.runtime.progress import SilentReporter
+from penspec.runtime.runner import RunOptions, run_stages
+from penspec.runtime.stages import Engine, StageRun, initial_region, initial_strokes, lr_at, temperature_at
+from penspec.spec.errors import StageError
+
+
+def stage(kind="optimize", steps=4, **kw) -> StagePlan:
+    values = dict(index=0, kind=kind, name=f"0-{kind}", size=(64, 64), strokes=12, steps=steps, lr=1.0, views=2, line=12, fingerprint="ab" * 32)
+    values.update(kw)
+    return StagePlan(**values)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    plan = make_plan(canvas=64, strokes=12)
+    nets = {n.name: load_net(n, ".", seed=plan.seed) for n in plan.objective.nets}
+    return Engine(plan=plan, nets=nets, objective=build_objective(plan.objective, nets=nets), device=torch.device("cpu"))
+
+
+def test_lr_halves_at_half_and_three_quarters():
+    s = stage(steps=100, lr=1.0)
+    assert [lr_at(s, k) for k in (0, 49, 50, 74, 75, 99)] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+
+
+def test_temperature_anneals_geometrically():
+    s = stage("assign_pens", steps=5, temperature=(1.0, 0.0625))
+    assert [temperature_at(s, k) for k in range(5)] == pytest.approx([1.0, 0.5, 0.25, 0.125, 0.0625])
+
+
+def test_initial_region_is_before_any_tile():
+    plan = make_plan(canvas=64)
+    assert initial_region(plan) == (64, 64)
+    tiled = dataclasses.replace(plan, stages=(stage("tile", steps=0, size=(64, 32), repeat=(4, 2)),))
+    assert initial_region(tiled) == (16, 16)
+
+
+def test_steps_move_points_inside_the_region(engine):
+    strokes = initial_strokes(engine.plan)
+    run = StageRun(engine, stage(), strokes)
+    losses = [run.step() for _ in range(4)]
+    assert run.done and all(isinstance(v, float) for v in losses)
+    out = run.result()
+    assert not torch.equal(out.points, strokes.points)
+    assert out.points.min() >= 0 and out.points.max() <= 64
+    assert torch.equal(out.index, strokes.index) and torch.equal(out.stroke_pen, strokes.stroke_pen)
+
+
+def test_state_round_trip_continues_exactly(engine):
+    strokes = initial_strokes(engine.plan)
+    straight = StageRun(engine, stage(steps=6), strokes)
+    for _ in range(6):
+        straight.step()
+    first = StageRun(engine, stage(steps=6), strokes)
+    for _ in range(3):
+        first.step()
+    saved = first.state_dict()
+    second = StageRun(engine, stage(steps=6), strokes)
+    second.load_state_dict(saved)
+    assert second.next_step == 3
+    while not second.done:
+        second.step()
+    assert torch.equal(second.result().points, straight.result().points)
+
+
+def test_assign_pens_learns_logits_and_ends_on_real_pens(engine):
+    plan = engine.plan
+    learn = dataclasses.replace(engine, plan=dataclasses.replace(plan, strokes=dataclasses.replace(plan.strokes, learn_pens=True)))
+    strokes = initial_strokes(learn.plan)
+    run = StageRun(learn, stage("assign_pens", steps=3, lr=0.5, temperature=(1.0, 0.1)), strokes)
+    look = run.look()
+    assert look.pen_rgb.shape == (strokes.stroke_count, 3)  # one virtual pen per stroke
+    for _ in range(3):
+        run.step()
+    assert run.param.detach().abs().sum() > 0
+    out = run.result()
+    assert torch.equal(out.points, strokes.points)  # geometry untouched
+    assert torch.equal(out.stroke_pen, torch.argmax(run.param.detach(), dim=1))
+    assert set(out.stroke_pen.tolist()) <= {0, 1}
+
+
+def test_soft_pens_mix_colours(engine):
+    from penspec.runtime.draw import soft_look
+
+    probs = torch.tensor([[1.0, 0.0], [0.5, 0.5]])
+    look = soft_look(engine.plan, probs)
+    rgb = torch.tensor([p.rgb for p in engine.plan.pens], dtype=torch.float32)
+    assert torch.allclose(look.pen_rgb[0], rgb[0]) and torch.allclose(look.pen_rgb[1], rgb.mean(0))
+    widths = [p.width_px for p in engine.plan.pens]
+    assert float(look.stroke_width[1]) == pytest.approx(sum(widths) / 2)
+
+
+def test_failure_inside_a_stage_names_the_stage_and_line(engine, tmp_path, monkeypatch):
+    def broken(self, images):
+        raise RuntimeError("the net fell over")
+
+    monkeypatch.setattr(Engine, "features", broken)
+    with pytest.raises(StageError) as info:
+        run_stages(engine, RunOptions(out_dir=tmp_path, spec_file="piece.yaml"))
+    assert info.value.stage == "0-optimize"
+    assert str(info.value.origin) == "piece.yaml:10:1"
+    assert "the net fell over" in str(info.value)
+
+
+def test_runner_checkpoints_and_reuses(engine, tmp_path):
+    plan = dataclasses.replace(engine.plan, stages=(stage(steps=4),))
+    eng = dataclasses.replace(engine, plan=plan)
+    reporter = SilentReporter()
+    first = run_stages(eng, RunOptions(out_dir=tmp_path, checkpoint_every=2), reporter)
+    store = StageStore(tmp_path, plan.stages[0], "cpu", "torch")
+    assert store.complete() and not store.checkpoint_path.exists()
+    again = SilentReporter()
+    second = run_stages(eng, RunOptions(out_dir=tmp_path), again)
+    assert ("reused", "0-optimize") in again.events and second.outcomes[0].reused
+    assert torch.equal(second.final.points, first.final.points)
+    forced = SilentReporter()
+    run_stages(eng, RunOptions(out_dir=tmp_path, force=True), forced)
+    assert ("reused", "0-optimize") not in forced.events
+
+
+def test_resume_from_a_checkpoint_gives_the_uninterrupted_result(engine, tmp_path):
+    plan = dataclasses.replace(engine.plan, stages=(stage(steps=6),))
+    eng = dataclasses.replace(engine, plan=plan)
+    straight = run_stages(eng, RunOptions(out_dir=tmp_path / "a"))
+    # a run stopped after 4 steps leaves a checkpoint; resume picks it up
+    run = StageRun(eng, plan.stages[0], initial_strokes(plan))
+    for _ in range(4):
+        run.step()
+    store = StageStore(tmp_path / "b", plan.stages[0], "cpu", "torch")
+    store.save_checkpoint(run.state_dict())
+    resumed = run_stages(eng, RunOptions(out_dir=tmp_path / "b", resume=True))
+    assert resumed.outcomes[0].resumed_at == 4 and resumed.outcomes[0].steps_run == 2
+    assert torch.equal(resumed.final.points, straight.final.points)
+
+
+def test_checkpoint_of_another_stage_version_is_ignored(engine, tmp_path):
+    plan = dataclasses.replace(engine.plan, stages=(stage(steps=4),))
+    eng = dataclasses.replace(engine, plan=plan)
+    store = StageStore(tmp_path, plan.stages[0], "cpu", "torch")
+    other = StageStore(tmp_path, dataclasses.replace(plan.stages[0], fingerprint="ab" * 31 + "cd"), "cpu", "torch")
+    assert other.dir == store.dir  # same 12-character folder, different fingerprint
+    run = StageRun(eng, plan.stages[0], initial_strokes(plan))
+    run.step()
+    other.save_checkpoint(run.state_dict())
+    assert store.load_checkpoint() is None
+    out = run_stages(eng, RunOptions(out_dir=tmp_path, resume=True))
+    assert out.outcomes[0].resumed_at == 0
