@@ -2,9 +2,13 @@
 
 A deliberately simple model, good for "is this a 10 minute or a 3 hour plot":
 
-- Strokes start in the first stage's region; a cubic segment spans about ``extent`` times that
-  region's side (the geometric mean of its width and height, in mm), so a stroke is
-  ``mean segments x extent x side`` long, and tiling copies strokes without changing them.
+- Strokes start in the first stage's region as chains of control points, each a uniform step
+  of at most ``r = extent x min(region w, h)`` from the previous one on each axis (as the runtime
+  initialises them). A cubic segment of three such steps is on average ``1.62 r`` long
+  (Gravesen's ``(2 chord + control polygon) / 3``: chord 1.25 r, polygon 2.30 r; a Monte Carlo
+  of the exact length gives 1.62 r too), so a stroke is ``mean segments x 1.62 r`` long in mm,
+  and tiling copies strokes without changing them. Optimisation moves strokes but this is the
+  scale it starts from.
 - Each stroke is one pen-down path: one lift and one drop per stroke.
 - Pen-up travel between strokes: with travel optimisation (``plot.optimize``) a greedy tour
   through ``n`` points spread over the canvas area ``A`` is about ``0.9 * sqrt(n * A)`` (the
@@ -25,12 +29,14 @@ from .motion import MotionSettings, accel_mm_s2, move_time, servo_time, speed_mm
 from .pens import largest_remainder
 from .plan import Estimates, PenEstimate, PenPlan
 
+SEGMENT_PER_STEP_RADIUS = 1.62  # mean cubic length / r for three uniform steps in [-r, r]^2
 TOUR_FACTOR = 0.9  # greedy nearest-neighbour tour over n uniform points: ~0.9 sqrt(n A)
 RANDOM_HOP = 0.5214  # mean distance between two uniform points in a unit square
 
 
 def stroke_length_mm(segments: tuple[int, int], extent: float, side_mm: float) -> float:
-    return (segments[0] + segments[1]) / 2.0 * extent * side_mm
+    """Mean initial stroke length; ``side_mm`` is the shorter side of the region strokes start in."""
+    return (segments[0] + segments[1]) / 2.0 * SEGMENT_PER_STEP_RADIUS * extent * side_mm
 
 
 def travel_mm(strokes: int, area_mm2: float, optimized: bool) -> float:
@@ -68,7 +74,7 @@ def estimate(ctx: Context) -> Context:
     strokes = ctx.need("strokes")
     plot = ctx.need("plot")
     first = stages[0]
-    side_mm = math.sqrt(first.size[0] * first.size[1]) * canvas.mm_per_px
+    side_mm = min(first.size) * canvas.mm_per_px
     stroke_mm = stroke_length_mm(strokes.segments, strokes.extent, side_mm)
     copies = math.prod(s.repeat[0] * s.repeat[1] for s in stages if s.kind == "tile")
     final = stages[-1].strokes

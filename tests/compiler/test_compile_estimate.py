@@ -15,7 +15,7 @@ def test_ink_follows_the_documented_model():
     est = plan.estimates.pens[0]
     side_mm = 256 * plan.canvas.mm_per_px
     assert est.strokes == 200 and est.lifts == 200
-    assert est.ink_mm == pytest.approx(200 * 2 * 0.1 * side_mm, rel=1e-6)  # mean of [1, 3] segments = 2
+    assert est.ink_mm == pytest.approx(200 * 2 * 1.62 * 0.1 * side_mm, rel=1e-6)  # mean of [1, 3] segments = 2
     assert plan.estimates.steps == 500
 
 
@@ -42,6 +42,27 @@ def test_learned_pens_share_the_final_strokes():
     pens = (pen("black"), pen("blue", "#1f4e9c"), pen("red", "#cc0000"))
     plan = compile_spec(make_spec(pens=pens, strokes=Strokes(count=100, segments=(1, 3), extent=0.1, pens="learn")))
     assert [e.strokes for e in plan.estimates.pens] == [34, 33, 33]
+
+
+def test_segment_factor_matches_the_exact_length_of_random_cubics():
+    """Three uniform steps in [-1, 1]^2 per cubic, as strokes are initialised: mean length ~1.62."""
+    import random
+
+    from penspec.compiler.motion import polyline_length
+
+    rng = random.Random(0)
+    total, n = 0.0, 3000
+    for _ in range(n):
+        pts = [(0.0, 0.0)]
+        for _ in range(3):
+            pts.append((pts[-1][0] + rng.uniform(-1, 1), pts[-1][1] + rng.uniform(-1, 1)))
+        curve = []
+        for i in range(65):
+            t = i / 64
+            b = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3)
+            curve.append((sum(w * p[0] for w, p in zip(b, pts)), sum(w * p[1] for w, p in zip(b, pts))))
+        total += polyline_length(curve)
+    assert stroke_length_mm((1, 1), 1.0, 1.0) == pytest.approx(total / n, rel=0.03)
 
 
 def test_unoptimised_travel_is_longer():
