@@ -145,18 +145,16 @@ def _shown_dir(spec: Spec) -> str:
 
 
 def _check_weights(spec: Spec, errors: list[Diagnostic]) -> None:
-    weights = spec.network.weights
-    if weights in BUILTIN_WEIGHTS:
-        return
-    target = os.path.join(spec.base_dir, weights)
-    if not os.path.isfile(target):
-        errors.extend(
-            at_path(
-                spec,
-                "$.network.weights",
-                f"weights file {weights!r} does not exist (use imagenet, random or a .pth file relative to the spec's folder: {_shown_dir(spec)})",
-            ).diagnostics
-        )
+    """A weights file (for the build, or for the smoke build's `test:` section) must exist."""
+    for path, weights in (("$.network.weights", spec.network.weights), ("$.test.weights", spec.test.weights)):
+        if weights is None or weights in BUILTIN_WEIGHTS:
+            continue
+        if not os.path.isfile(os.path.join(spec.base_dir, weights)):
+            message = (
+                f"weights file {weights!r} does not exist (use imagenet, random or a .pth file relative to "
+                f"the spec's folder: {_shown_dir(spec)})"
+            )
+            errors.extend(at_path(spec, path, message).diagnostics)
 
 
 def resolve_layers(ctx: Context) -> Context:

@@ -103,6 +103,14 @@ def test_weights_file_must_exist(tmp_path):
     assert (net.weights, net.leaky_relu) == ("mine.pth", 0.1)
 
 
+def test_smoke_build_weights_file_must_exist(tmp_path):
+    spec = make_spec(base_dir=str(tmp_path))
+    spec = dataclasses.replace(spec, test=dataclasses.replace(spec.test, weights="small.pth"))
+    with pytest.raises(CompileError) as err:
+        compile_spec(spec)
+    assert [d.path for d in err.value.diagnostics] == ["$.test.weights"]
+
+
 def test_neuron_defaults_to_the_centre():
     term = Term(kind="neuron", weight=1.0, text="neuron(vgg16:conv3_3, 4)", column=1, net="vgg16", layer="conv3_3", channel=4)
     assert compile_terms(term).objective.terms[0].position == (0.5, 0.5)
