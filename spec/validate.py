@@ -17,7 +17,7 @@ import jsonschema
 
 from .errors import Diagnostic
 from .expression import ExpressionError, objective_from_text
-from .locate import Locator, parent_path
+from .locate import Locator
 from .positions import scalar_locations
 from .suggest import did_you_mean, one_of
 from .units import UnitError, angle_deg, color_hex, length_mm, page_size_mm
@@ -238,7 +238,3 @@ def expression_locations(text: str, path: str, locator: Locator) -> tuple:
         where = locator.value(path)
         return (where,) * (len(text) + 1)
     return scalar_locations(node, locator.parsed.source)
-
-
-def parent(path: str) -> str:
-    return parent_path(path)

@@ -80,14 +80,6 @@ def child_schema(schema: dict[str, Any], key: str | int) -> dict[str, Any] | Non
     return extra if isinstance(extra, dict) else None
 
 
-def schema_at(parts: list[str | int], schema: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """The sub-schema at a key path like ``["pens", 0, "width"]``, or None outside the vocabulary."""
-    node = cached_schema() if schema is None else schema
-    for part in parts:
-        node = child_schema(node, part) if node is not None else None
-    return node
-
-
 def walk(value: Any, schema: dict[str, Any], path: str = "$") -> Iterator[tuple[str, Any, dict[str, Any]]]:
     """Every value in ``value`` that the schema describes, as (JSON path, value, sub-schema)."""
     yield path, value, schema
