@@ -3,7 +3,6 @@
 import dataclasses
 import xml.etree.ElementTree as ET
 
-import numpy as np
 import pytest
 import vpype as vp
 from emit_scenes import PROVENANCE, lines_scene, scatter_scene
