@@ -189,7 +189,11 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
     plan_json = plan.to_json()
     atomic_write(out_dir / PLAN_FILE, plan_json)
 
-    make_deterministic(device)
+    with make_deterministic(device):
+        return _build(spec, plan, device, out_dir, plan_json, options, reporter, started)
+
+
+def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, options: BuildOptions, reporter: Reporter, started: float) -> BuildResult:
     engine = make_engine(spec, plan, device, options.renderer)
     run_options = RunOptions(
         out_dir=out_dir,
@@ -208,9 +212,19 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
 
     metrics = objective_metrics(engine, result.initial, result.final)
     scene = result.final.to_scene()
-    stem = piece_name(spec.source)
     plan_hash = sha256_text(plan_json)
-    provenance = {
+    files = emit(plan, scene, out_dir, stem=piece_name(spec.source), provenance=provenance(spec, plan, plan_hash, device, options), metrics=metrics)
+    files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
+    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started))
+    prune_stale(out_dir, plan)
+    objective = metrics["objective"]
+    reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
+    return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
+
+
+def provenance(spec: Spec, plan: Plan, plan_hash: str, device, options: BuildOptions) -> dict:
+    """What the emitters record in every SVG and the report: no paths, dates or timings."""
+    return {
         "spec": Path(spec.source).name,
         "spec_sha256": plan.spec_sha256,
         "plan_sha256": plan_hash,
@@ -220,13 +234,6 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
         "renderer": options.renderer,
         "device": device.type,
     }
-    files = emit(plan, scene, out_dir, stem=stem, provenance=provenance, metrics=metrics)
-    files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
-    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started))
-    prune_stale(out_dir, plan)
-    objective = metrics["objective"]
-    reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
-    return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
 
 
 def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str, result: RunResult, seconds: float) -> Path:

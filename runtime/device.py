@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -57,12 +59,20 @@ def describe_device(device: torch.device) -> DeviceInfo:
     return DeviceInfo("cpu", name, torch.get_num_threads())
 
 
-def make_deterministic(device: torch.device) -> None:
-    """Ask torch for deterministic kernels so that two CPU builds give the same bytes.
+@contextmanager
+def make_deterministic(device: torch.device) -> Iterator[None]:
+    """Ask torch for deterministic kernels while a build runs, so that two CPU builds give the
+    same bytes; the previous setting comes back afterwards.
 
     On CUDA some kernels (scatter with atomics) stay nondeterministic; warn_only keeps them
     usable instead of failing the build.
     """
+    enabled = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     if device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)

@@ -139,3 +139,27 @@ def test_plain_svg_fallback(built):
     root = ET.fromstring(plain_svg(result.plan, result.scene))
     paths = root.findall(".//{http://www.w3.org/2000/svg}path")
     assert len(paths) == result.scene.stroke_count
+
+
+def test_learned_pens_end_on_real_pens(tmp_path):
+    spec = tmp_path / "learn.yaml"
+    spec.write_text(
+        write_tiny(tmp_path).read_text()
+        .replace("strokes: {count: 12, segments: [1, 3], extent: 0.2}", "strokes: {count: 12, pens: learn}")
+        .replace("  - finetune: {steps: 4}", "  - finetune: {steps: 1}\n  - assign_pens: {steps: 3, lr: 0.5}")
+    )
+    result = build(spec, BuildOptions(out_dir=str(tmp_path / "out"), device="cpu"))
+    assert [s.kind for s in result.plan.stages] == ["optimize", "tile", "finetune", "assign_pens"]
+    assert set(result.scene.stroke_pen.tolist()) <= {0, 1}
+    assert (tmp_path / "out" / "snapshots" / "3-assign_pens-00002.png").is_file()
+
+
+def test_unavailable_renderer_is_a_missing_resource(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("pydiffvg") is not None:
+        pytest.skip("pydiffvg is installed here")
+    spec = write_tiny(tmp_path)
+    with pytest.raises(MissingResourceError, match="diffvg"):
+        build(spec, BuildOptions(out_dir=str(tmp_path / "out"), device="cpu", renderer="diffvg"))
+    assert not (tmp_path / "out" / "stages").exists()

@@ -159,3 +159,27 @@ def test_checkpoint_of_another_stage_version_is_ignored(engine, tmp_path):
     assert store.load_checkpoint() is None
     out = run_stages(eng, RunOptions(out_dir=tmp_path, resume=True))
     assert out.outcomes[0].resumed_at == 0
+
+
+def test_ctrl_c_saves_a_checkpoint_then_stops(engine, tmp_path):
+    import os
+    import signal
+
+    plan = dataclasses.replace(engine.plan, stages=(stage(steps=6),))
+    eng = dataclasses.replace(engine, plan=plan)
+
+    class CtrlCAtStep2(SilentReporter):
+        def step(self, stage, step, loss):
+            super().step(stage, step, loss)
+            if step == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_stages(eng, RunOptions(out_dir=tmp_path, checkpoint_every=0), CtrlCAtStep2())
+    store = StageStore(tmp_path, plan.stages[0], "cpu", "torch")
+    assert not store.complete()
+    assert store.load_checkpoint()["next_step"] == 2
+    resumed = run_stages(eng, RunOptions(out_dir=tmp_path, resume=True))
+    straight = run_stages(eng, RunOptions(out_dir=tmp_path / "straight"))
+    assert resumed.outcomes[0].resumed_at == 2
+    assert torch.equal(resumed.final.points, straight.final.points)

@@ -1,0 +1,159 @@
+"""Optimisation step benchmark: where one step's time goes, at the seed's scale and at the
+1024 px finetune.
+
+    python bench/step.py [--device auto|cpu|cuda] [--repeat 5] [--warmup 2] [--threads N]
+
+Scenes are compiled from a real spec (VGG16 conv3_3 channel 37, random weights, 0.3 mm pen on
+A3): ``seed 256px`` is the first optimize stage (256 px region, 200 strokes, 8 views of
+224 px), ``finetune 1024px`` the finetune after a 4x4 tile (3200 strokes, 16 views of 224 px).
+For each, one step is split into phases: view sampling, render forward, net forward, net
+backward, render backward, optimiser (Adam + clamp). ``net only`` is the same net's forward +
+backward on a random batch of the same shape; ``overhead`` is everything in the step that is
+not the net's own forward + backward, as a share of the step. ``runner step`` times
+``StageRun.step`` itself (the code a build runs). Times are medians in ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+from penspec.compiler import compile_spec
+from penspec.runtime.augment import TRAIN
+from penspec.runtime.device import describe_device, resolve_device
+from penspec.runtime.nets import load_net
+from penspec.runtime.objectives import build_objective
+from penspec.runtime.stages import Engine, StageRun, apply_tile, initial_strokes, lr_at
+from penspec.runtime.strokes import clamp_points_
+from penspec.spec import load_text
+
+SPEC = """\
+penspec: 1
+title: bench
+seed: 0
+paper: {size: a3, landscape: true, margin: 20mm}
+canvas: 1024
+pens: [{id: black, color: "#111", width: 0.3mm}]
+strokes: {count: 200, segments: [1, 3], extent: 0.1}
+network: {weights: random}
+objective: "channel(vgg16:conv3_3, 37)"
+augment: {views: 8, crop: 224, rotate: 5deg, translate: 0.05, perspective: 0.3, jitter: 8}
+stages:
+  - optimize: {size: 256, steps: 500, lr: 1.0}
+  - tile: {repeat: 4}
+  - finetune: {steps: 1500, lr: 0.5, views: 16}
+"""
+
+PHASES = ("views", "render fwd", "net fwd", "net bwd", "render bwd", "optimiser")
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(device: torch.device, fn: Callable[[], object]) -> tuple[float, object]:
+    sync(device)
+    t0 = time.perf_counter()
+    out = fn()
+    sync(device)
+    return (time.perf_counter() - t0) * 1000.0, out
+
+
+def phase_step(engine: Engine, run: StageRun) -> dict[str, float]:
+    """One step of ``run`` with every phase timed apart (same maths as StageRun.step)."""
+    device = engine.device
+    stage, k = run.stage, run.next_step
+    times: dict[str, float] = {}
+    times["views"], h = timed(device, lambda: engine.homographies(TRAIN, stage.index, k, stage.views, run.strokes.region))
+    run.optimizer.zero_grad(set_to_none=True)
+    times["render fwd"], images = timed(device, lambda: engine.view_images(run.strokes, run.points, run.look(k), h))
+    cut = images.detach().requires_grad_(True)
+    times["net fwd"], loss = timed(device, lambda: engine.objective.loss(engine.features(cut)))
+    times["net bwd"], _ = timed(device, lambda: loss.backward())
+    times["render bwd"], _ = timed(device, lambda: images.backward(cut.grad))
+
+    def update():
+        for group in run.optimizer.param_groups:
+            group["lr"] = lr_at(stage, k)
+        run.optimizer.step()
+        clamp_points_(run.points, run.strokes.region)
+
+    times["optimiser"], _ = timed(device, update)
+    run.next_step = k + 1
+    return times
+
+
+def net_only(engine: Engine, views: int, crop: int) -> float:
+    images = torch.rand(views, 3, crop, crop, device=engine.device, requires_grad=True)
+
+    def go():
+        engine.objective.loss(engine.features(images)).backward()
+
+    return timed(engine.device, go)[0]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def bench_scene(name: str, engine: Engine, stage, strokes, repeat: int, warmup: int) -> dict[str, float]:
+    run = StageRun(engine, stage, strokes)
+    for _ in range(warmup):
+        phase_step(engine, run)
+        net_only(engine, stage.views, engine.plan.augment.crop)
+    rows = [phase_step(engine, run) for _ in range(repeat)]
+    out = {p: median([r[p] for r in rows]) for p in PHASES}
+    out["step"] = median([sum(r.values()) for r in rows])
+    out["net only"] = median([net_only(engine, stage.views, engine.plan.augment.crop) for _ in range(repeat)])
+    out["runner step"] = median([timed(engine.device, run.step)[0] for _ in range(repeat)])
+    net = out["net fwd"] + out["net bwd"]
+    out["overhead %"] = 100.0 * (out["step"] - net) / out["step"]
+    out["strokes"] = strokes.stroke_count
+    out["views x crop"] = f"{stage.views} x {engine.plan.augment.crop}px"
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    print(f"device: {describe_device(device)}; torch {torch.__version__}")
+
+    plan = compile_spec(load_text(SPEC, source="bench.yaml"))
+    nets = {n.name: load_net(n, ".", seed=plan.seed, device=device) for n in plan.objective.nets}
+    engine = Engine(plan=plan, nets=nets, objective=build_objective(plan.objective, nets=nets), device=device)
+    seed_stage, tile_stage, finetune_stage = plan.stages
+    first = initial_strokes(plan, device)
+    tiled = apply_tile(tile_stage, first.to("cpu")).to(device)
+
+    results = {
+        "seed 256px": bench_scene("seed", engine, seed_stage, first, args.repeat, args.warmup),
+        "finetune 1024px": bench_scene("finetune", engine, finetune_stage, tiled, args.repeat, args.warmup),
+    }
+    keys = ("strokes", "views x crop", *PHASES, "step", "runner step", "net only", "overhead %")
+    width = max(len(k) for k in keys)
+    print(f"{'':{width}}  " + "  ".join(f"{name:>16}" for name in results))
+    for key in keys:
+        cells = []
+        for res in results.values():
+            v = res[key]
+            cells.append(f"{v:>16.1f}" if isinstance(v, float) else f"{v!s:>16}")
+        print(f"{key:{width}}  " + "  ".join(cells))
+    seed, fine = results["seed 256px"], results["finetune 1024px"]
+    print(f"overhead beyond the net's fwd+bwd at seed scale: {seed['overhead %']:.1f} % (target <= 5 %)")
+    print(f"finetune 1024px step / seed 256px step: {fine['runner step'] / seed['runner step']:.2f}x (target <= 2.5x)")
+
+
+if __name__ == "__main__":
+    main()
