@@ -2,7 +2,7 @@
 
 Views are rendered side by side: tile ``v * tiles_per_view + ty * tiles_x + tx`` of the
 ``[views, tiles_y, tiles_x]`` grid. A piece is paired with every tile of its bounding box
-(grown by the support radius ``r + 1/2``) that also passes a separating-axis test against the
+(grown by the support radius ``r + sqrt(1/2)``) that also passes a separating-axis test against the
 piece's own direction, so no pixel is ever compared with a piece that cannot cover it.
 
 Pairs sharing a (stroke instance, tile) form a group: the pixels of a group take the smallest
@@ -76,7 +76,7 @@ class Bins:
 def bin_pieces(a: Tensor, b: Tensor, support: Tensor, piece_instance: Tensor, strokes: int, grid: Grid) -> Bins:
     """Pair pieces ``a -> b`` ([M, 2] view px, detached) with the tiles they may cover.
 
-    ``support`` [M] is the distance beyond which a piece leaves no ink (radius + 1/2);
+    ``support`` [M] is the distance beyond which a piece leaves no ink (radius + REACH);
     instance ``i`` belongs to view ``i // strokes``.
     """
     device = a.device

@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .caps import cap_ends, pull_caps
 from .binning import Bins, Grid, bin_pieces
+from .coverage import REACH
 from .flatten import DEFAULT_TOL, Polylines, flatten, piece_counts
 from .inputs import Strokes
 from .raster import Pieces, transmittance
@@ -32,9 +34,10 @@ def layout(strokes: Strokes, tile: int | None = None, tol: float = DEFAULT_TOL) 
     if strokes.views is None:
         grid = Grid(1, height, width, tile)
         lines = flatten(cp, piece_counts(cp, tol))
-        vertices = lines.vertices
         radius = half
-        piece_instance = strokes.segment_stroke.index_select(0, lines.piece_segment)
+        segment_instance = strokes.segment_stroke
+        vertices = pull_caps(lines.vertices, lines, *cap_ends(cp, segment_instance), radius.index_select(0, segment_instance))
+        piece_instance = segment_instance.index_select(0, lines.piece_segment)
     else:
         views = strokes.views
         grid = Grid(views.shape[0], height, width, tile)
@@ -46,17 +49,17 @@ def layout(strokes: Strokes, tile: int | None = None, tol: float = DEFAULT_TOL) 
             seen, projected = visible_segments(views, cp, reach, height, width)
             view_of, segment = torch.nonzero(seen, as_tuple=True)
             counts = piece_counts(projected[view_of, segment], tol)
-        lines = flatten(cp.index_select(0, segment), counts)
+        seen_cp = cp.index_select(0, segment)
+        lines = flatten(seen_cp, counts)
         vertex_view = view_of.index_select(0, _vertex_segment(lines))
         vertices = project(views.index_select(0, vertex_view), lines.vertices)
-        piece_segment = lines.piece_segment
-        piece_instance = view_of.index_select(0, piece_segment) * n_strokes + strokes.segment_stroke.index_select(
-            0, segment.index_select(0, piece_segment)
-        )
+        segment_instance = view_of * n_strokes + strokes.segment_stroke.index_select(0, segment)
+        vertices = pull_caps(vertices, lines, *cap_ends(seen_cp, segment_instance), radius.index_select(0, segment_instance))
+        piece_instance = segment_instance.index_select(0, lines.piece_segment)
     pieces = Pieces(lines.piece_start, piece_instance)
     with torch.no_grad():
         v = vertices.detach()
-        support = radius.detach().index_select(0, piece_instance) + 0.5
+        support = radius.detach().index_select(0, piece_instance) + REACH
         bins = bin_pieces(v.index_select(0, pieces.start), v.index_select(0, pieces.start + 1), support, piece_instance, n_strokes, grid)
     return vertices, radius, ink, pieces, bins
 

@@ -68,9 +68,18 @@ def skia_render(scene_args) -> torch.Tensor:
     return torch.from_numpy(rgba[..., :3].astype(np.float64) / 255).permute(2, 0, 1)
 
 
+def _band_area(x, p, q):
+    """Area of a unit pixel between its centre line and a parallel line x further along the
+    normal (x >= 0), for a footprint trapezoid of widths p >= q, written piece by piece."""
+    m, big = (p - q) / 2, (p + q) / 2
+    y = big - x
+    tail = 0.5 - y * y / (2 * p * q.clamp_min(1e-300))
+    return torch.where(x <= m, x / p, torch.where(x >= big, torch.full_like(x, 0.5), tail))
+
+
 def dense_render(control_points, segment_stroke, stroke_width, stroke_pen, pen_rgb, size, *, pen_opacity=None, paper=(1.0, 1.0, 1.0)):
-    """The same ink model written the obvious way: every pixel against every piece of a stroke,
-    plain autograd, no tiles. Ties between pieces go to the first one, as in the renderer."""
+    """The renderer's model written the obvious way: every pixel against every piece of a
+    stroke, plain autograd, no tiles. Ties between pieces go to the first one, as in the renderer."""
     from penspec.runtime.render import flatten_cubics
     from penspec.runtime.render.raster import INK_CAP
 
@@ -89,9 +98,14 @@ def dense_render(control_points, segment_stroke, stroke_width, stroke_pen, pen_r
         ab = torch.cat([line[1:] for line in mine]) - a
         ap = pixels - a
         t = ((ap * ab).sum(-1) / (ab * ab).sum(-1)).clamp(0, 1)
-        d = (ap - t.unsqueeze(-1) * ab).norm(dim=-1).min(dim=1).values
+        v = ap - t.unsqueeze(-1) * ab  # pixel - nearest point, per piece
+        best = v.norm(dim=-1).min(dim=1).indices
+        v = v[torch.arange(v.shape[0]), best]
+        d = v.norm(dim=-1)
+        n = v / d.unsqueeze(-1)
+        p, q = n.abs().max(-1).values, n.abs().min(-1).values
         r = stroke_width[s] / 2
-        cov = (torch.minimum(d + 0.5, r) + torch.minimum(0.5 - d, r)).clamp(0, 1)
+        cov = torch.sign(r - d) * _band_area((r - d).abs(), p, q) + _band_area(r + d, p, q)
         x = cov * ((1 - pen_rgb[stroke_pen[s]]) * opacity[stroke_pen[s]]).unsqueeze(1)
         x = x - (x - x.clamp(max=1 - INK_CAP)).detach()  # capped, gradient passes through
         log_t = log_t + torch.log(1 - x)
