@@ -76,10 +76,9 @@ def check_strokes(
     def tensor(name, value, floating):
         if isinstance(value, Tensor) and value.device != device:
             raise RenderError(f"{name} is on {value.device}, control_points on {device}")
-        t = torch.as_tensor(value, device=device)
-        if floating and not t.dtype.is_floating_point and t.dtype != torch.int64 and t.dtype != torch.int32:
-            raise RenderError(f"{name} must hold numbers, got {t.dtype}")
-        return t.to(dtype) if floating else t
+        if isinstance(value, Tensor):
+            return value.to(dtype) if floating else value
+        return torch.as_tensor(value, dtype=dtype if floating else None, device=device)
 
     segment_stroke = tensor("segment_stroke", segment_stroke, False)
     stroke_width = tensor("stroke_width", stroke_width, True)

@@ -78,13 +78,19 @@ def _band_area(x, p, q):
 
 
 def dense_render(control_points, segment_stroke, stroke_width, stroke_pen, pen_rgb, size, *, pen_opacity=None, paper=(1.0, 1.0, 1.0)):
-    """The renderer's model written the obvious way: every pixel against every piece of a
-    stroke, plain autograd, no tiles. Ties between pieces go to the first one, as in the renderer."""
-    from penspec.runtime.render import flatten_cubics
+    """The renderer's raster written the obvious way: every pixel against every piece of a
+    stroke, plain autograd, no tiles, no custom backward. Ties between pieces go to the first
+    one, as in the renderer."""
+    from penspec.runtime.render.caps import cap_ends, pull_caps
+    from penspec.runtime.render.flatten import flatten, piece_counts
     from penspec.runtime.render.raster import INK_CAP
 
     dtype = control_points.dtype
-    lines = flatten_cubics(control_points)
+    # the same geometry as the renderer (flattened, caps pulled back), then the raster by hand
+    packed = flatten(control_points, piece_counts(control_points))
+    ends = cap_ends(control_points, segment_stroke)
+    vertices = pull_caps(packed.vertices, packed, *ends, stroke_width.index_select(0, segment_stroke) / 2)
+    lines = torch.split(vertices, (packed.counts + 1).tolist())
     h, w = size
     ys, xs = torch.meshgrid(torch.arange(h, dtype=dtype) + 0.5, torch.arange(w, dtype=dtype) + 0.5, indexing="ij")
     pixels = torch.stack((xs, ys), -1).reshape(-1, 1, 2)
@@ -125,3 +131,13 @@ def render_skia():
 @pytest.fixture
 def render_dense():
     return dense_render
+
+
+@pytest.fixture
+def render_single_thread():
+    """Run a render test on one intra-op thread: the scenes are tiny, and on a busy 2-core
+    machine every OpenMP barrier of a tiny op can cost a scheduler slice."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

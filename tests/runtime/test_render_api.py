@@ -19,6 +19,8 @@ from penspec.runtime.render.scenes import random_scene
 from penspec.runtime.render.torch_backend import layout
 from penspec.spec.errors import PenspecError
 
+pytestmark = pytest.mark.usefixtures("render_single_thread")
+
 
 def line(x0, y0, x1, y1, dtype=torch.float64):
     """A straight cubic with evenly spaced control points."""

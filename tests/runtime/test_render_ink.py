@@ -8,6 +8,8 @@ import torch
 
 from penspec.runtime.render import render
 
+pytestmark = pytest.mark.usefixtures("render_single_thread")
+
 F64 = torch.float64
 
 

@@ -6,6 +6,8 @@ import torch
 from penspec.runtime.render import render
 from penspec.runtime.render.scenes import random_scene
 
+pytestmark = pytest.mark.usefixtures("render_single_thread")
+
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_matches_cairo_on_random_smooth_scenes(seed, render_cairo):
