@@ -7,10 +7,11 @@ tile pixel, and ``T = exp2(sum)``. ``cov * k`` is capped at ``1 - INK_CAP`` so t
 finite; the backward passes gradient straight through that cap, so a fully inked pixel keeps
 its colour gradient.
 
-Work runs in chunks of about CHUNK (group, slot) rows so temporaries stay in cache. The forward
-keeps, per group pixel, the distance, the footprint's q and the winning piece; the backward
-needs no second pass over pieces: it visits only the pixels in a stroke's anti-aliased rim,
-with dd/da = -(1 - t) n, dd/db = -t n at the winner and the rotation of n for the footprint.
+Distances run in chunks of about CHUNK (group, slot) rows so temporaries stay in cache; only
+the group pixels a stroke reaches (typically a fifth of a tile) go on to coverage, ink and the
+backward. The forward keeps, per inked pixel, the distance, the footprint's q and the winning
+piece, so the backward needs no second pass over pieces: dd/da = -(1 - t) n and dd/db = -t n at
+the winner, plus the turn of n for the footprint.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ import torch
 from torch import Tensor
 
 from .binning import Bins
-from .coverage import coverage, coverage_grad, footprint
+from .coverage import REACH, coverage, coverage_grad, footprint
 
 INK_CAP = 1e-6  # the darkest a single stroke makes a pixel: transmittance >= INK_CAP
 FAR = 1e15  # coordinate of the sentinel piece
-CHUNK = 2048  # (group, slot) rows per step
+CHUNK = 8192  # (group, slot) rows per step: temporaries of a few MB
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,10 @@ def _chunks(bins: Bins) -> Iterator[tuple[slice, int, Tensor]]:
             yield slice(lo, hi), bucket.slots, bucket.pieces[lo - start : hi - start]
 
 
-def _nearest(table: Tensor, pieces: Tensor, origin: Tensor, offsets: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Per group pixel: distance, normal components (pixel - nearest point) and the winning
-    piece, over the group's slots; ties go to the first slot (stroke order)."""
+def _nearest(table: Tensor, pieces: Tensor, origin: Tensor, offsets: Tensor) -> tuple[Tensor, Tensor | None, Tensor, Tensor]:
+    """Per group pixel, over the group's slots: the squared distance to the nearest piece and
+    its slot (None for one slot; ties go to the first slot, i.e. stroke order), with the
+    components of pixel - nearest point of every slot ([g, slots, px] each)."""
     p = table[pieces]  # [g, slots, 6]
     e = (origin.unsqueeze(1) - p[..., 0:2]).unsqueeze(-1)  # tile corner - a: [g, slots, 2, 1]
     dx = e[..., 0, :] + offsets[0]  # pixel - a: [g, slots, px]
@@ -80,42 +82,43 @@ def _nearest(table: Tensor, pieces: Tensor, origin: Tensor, offsets: Tensor) -> 
     sq.addcmul_(dy, dy)
     slots = pieces.shape[1]
     if slots == 1:
-        return sq[:, 0].sqrt_(), dx[:, 0], dy[:, 0], pieces.expand(-1, sq.shape[2])
+        return sq[:, 0], None, dx, dy
     best = sq[:, 0].clone()
     rank = torch.zeros(best.shape, dtype=torch.long, device=best.device)
     for slot in range(1, slots):
         closer = sq[:, slot] < best
         torch.minimum(best, sq[:, slot], out=best)
         rank.masked_fill_(closer, slot)
-    pick = rank.unsqueeze(1)
-    nx = torch.gather(dx, 1, pick).squeeze(1)
-    ny = torch.gather(dy, 1, pick).squeeze(1)
-    return best.sqrt_(), nx, ny, torch.gather(pieces, 1, rank)
+    return best, rank, dx, dy
 
 
 def _capped_ink(cov: Tensor, ink: Tensor) -> Tensor:
-    """cov * k per channel, capped below 1: [g, 3, px]."""
-    return (cov.unsqueeze(1) * ink.unsqueeze(2)).clamp_(max=1 - INK_CAP)
+    """cov * k per channel, capped below 1: [E, 3]."""
+    return (cov.unsqueeze(1) * ink).clamp_(max=1 - INK_CAP)
 
 
-def _to_image(tiles: Tensor, bins: Bins) -> Tensor:
-    """[tiles, 3, tile^2] -> [views, 3, height, width]."""
+def _pixel_base(bins: Bins) -> tuple[Tensor, Tensor]:
+    """Flat image index of each group's tile corner [G] and of each tile pixel [tile^2] in
+    one channel plane of the [views, 3, height, width] image."""
     g = bins.grid
-    img = tiles.view(g.views, g.tiles_y, g.tiles_x, 3, g.tile, g.tile).permute(0, 3, 1, 4, 2, 5)
-    img = img.reshape(g.views, 3, g.tiles_y * g.tile, g.tiles_x * g.tile)
-    if img.shape[2] != g.height or img.shape[3] != g.width:
-        img = img[:, :, : g.height, : g.width].contiguous()
-    return img
+    device = bins.group_tile.device
+    view = torch.div(bins.group_tile, g.tiles_per_view, rounding_mode="floor")
+    corner = bins.group_origin.long()
+    base = (view * 3 * g.height + corner[:, 1]) * g.width + corner[:, 0]
+    j = torch.arange(g.tile * g.tile, device=device)
+    return base, torch.div(j, g.tile, rounding_mode="floor") * g.width + j % g.tile
 
 
-def _to_tiles(image: Tensor, bins: Bins) -> Tensor:
-    """[views, 3, height, width] -> [tiles, 3, tile^2], the inverse of _to_image (zero padded)."""
-    g = bins.grid
-    full = (g.tiles_y * g.tile, g.tiles_x * g.tile)
-    if image.shape[2:] != full:
-        image = torch.nn.functional.pad(image, (0, full[1] - g.width, 0, full[0] - g.height))
-    img = image.reshape(g.views, 3, g.tiles_y, g.tile, g.tiles_x, g.tile).permute(0, 2, 4, 1, 3, 5)
-    return img.reshape(g.tiles, 3, g.tile * g.tile)
+@dataclass(frozen=True)
+class Inked:
+    """Group pixels a stroke reaches (coverage may be > 0), as flat arrays [E]."""
+
+    group: Tensor  # long: the group (stroke instance x tile)
+    local: Tensor  # long: the pixel within the tile
+    pixel: Tensor  # long: the pixel in the first channel plane of the image
+    dist: Tensor  # distance to the nearest piece
+    across: Tensor  # q of the pixel's footprint
+    winner: Tensor  # long: the nearest piece
 
 
 def transmittance(vertices: Tensor, radius: Tensor, ink: Tensor, pieces: Pieces, bins: Bins) -> Tensor:
@@ -127,108 +130,123 @@ def transmittance(vertices: Tensor, radius: Tensor, ink: Tensor, pieces: Pieces,
     return _Transmittance.apply(vertices, radius, ink, pieces, bins)
 
 
+def rasterise(vertices: Tensor, radius: Tensor, ink: Tensor, pieces: Pieces, bins: Bins) -> tuple[Tensor, list[Inked]]:
+    """Forward pass: the transmittance image [B, 3, h, w] and the inked group pixels, per chunk."""
+    dtype, device = vertices.dtype, vertices.device
+    g = bins.grid
+    n_px = g.tile * g.tile
+    plane = g.height * g.width
+    offsets = _pixel_offsets(g.tile, dtype, device)
+    table = _piece_table(vertices, pieces.start)
+    base, within = _pixel_base(bins)
+    reach = (radius.index_select(0, bins.group_instance).unsqueeze(1) + REACH).square_()
+    clipped = g.height % g.tile or g.width % g.tile
+    limit = torch.tensor([g.width, g.height], dtype=dtype, device=device)
+    log_t = torch.zeros(g.views * 3 * plane, dtype=dtype, device=device)
+    parts = []
+    for rows, slots, ids in _chunks(bins):
+        origin = bins.group_origin[rows]
+        sq, rank, dx, dy = _nearest(table, ids, origin, offsets)
+        near = sq < reach[rows]
+        if clipped:  # pixels of the last tiles that fall off the image
+            near &= (origin[:, :1] + offsets[0] < limit[0]) & (origin[:, 1:] + offsets[1] < limit[1])
+        hit = torch.nonzero(near.view(-1)).squeeze(1)
+        if not hit.numel():
+            continue
+        row = torch.div(hit, n_px, rounding_mode="floor")
+        local = hit - row * n_px
+        slot = row * slots if rank is None else row * slots + rank.view(-1).index_select(0, hit)
+        at = slot * n_px + local
+        d = sq.view(-1).index_select(0, hit).sqrt_()
+        p, q = footprint(dx.view(-1).index_select(0, at), dy.view(-1).index_select(0, at), d)
+        group = row + rows.start
+        inst = bins.group_instance.index_select(0, group)
+        cov = coverage(d, radius.index_select(0, inst), p, q)
+        log = _capped_ink(cov, ink.index_select(0, inst)).neg_().add_(1).log2_()
+        pixel = base.index_select(0, group) + within.index_select(0, local)
+        for c in range(3):
+            log_t.index_add_(0, pixel + c * plane, log[:, c])
+        parts.append(Inked(group, local, pixel, d, q, ids.view(-1).index_select(0, slot)))
+    return log_t.exp2_().view(g.views, 3, g.height, g.width), parts
+
+
 class _Transmittance(torch.autograd.Function):
     @staticmethod
     def forward(ctx, vertices, radius, ink, pieces, bins):
-        dtype, device = vertices.dtype, vertices.device
-        g = bins.grid
-        n_px = g.tile * g.tile
-        offsets = _pixel_offsets(g.tile, dtype, device)
-        table = _piece_table(vertices, pieces.start)
-        index_dtype = torch.int32 if table.shape[0] < 2**31 else torch.long
-        dist = torch.empty(bins.groups, n_px, dtype=dtype, device=device)
-        across = torch.empty_like(dist)  # q of each pixel's footprint
-        winner = torch.empty(bins.groups, n_px, dtype=index_dtype, device=device)
-        tiles = torch.zeros(g.tiles, 3, n_px, dtype=dtype, device=device)
-        group_radius = radius.index_select(0, bins.group_instance).unsqueeze(1)
-        group_ink = ink.index_select(0, bins.group_instance)
-        for rows, _, ids in _chunks(bins):
-            d, nx, ny, win = _nearest(table, ids, bins.group_origin[rows], offsets)
-            p, q = footprint(nx, ny, d)
-            cov = coverage(d, group_radius[rows], p, q)
-            log_t = _capped_ink(cov, group_ink[rows]).neg_().add_(1).log2_()
-            tiles.index_add_(0, bins.group_tile[rows], log_t)
-            dist[rows] = d
-            across[rows] = q
-            winner[rows] = win
-        tiles.exp2_()
-        ctx.save_for_backward(vertices, radius, ink, dist, across, winner, tiles)
-        ctx.pieces, ctx.bins = pieces, bins
-        return _to_image(tiles, bins)
+        image, parts = rasterise(vertices, radius, ink, pieces, bins)
+        ctx.save_for_backward(vertices, radius, ink, image)
+        ctx.parts, ctx.pieces, ctx.bins = parts, pieces, bins
+        return image
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
-        return (*transmittance_backward(grad, *ctx.saved_tensors, ctx.pieces, ctx.bins), None, None)
+        vertices, radius, ink, image = ctx.saved_tensors
+        return (*transmittance_backward(grad, vertices, radius, ink, image, ctx.parts, ctx.pieces, ctx.bins), None, None)
 
 
-def transmittance_backward(grad, vertices, radius, ink, dist, across, winner, tiles, pieces: Pieces, bins: Bins):
+def transmittance_backward(grad, vertices, radius, ink, image, parts: list[Inked], pieces: Pieces, bins: Bins):
     """Gradients for vertices [V, 2], radius [K] and ink [K, 3] from the image gradient."""
-    inst = bins.group_instance
-    group_radius = radius.index_select(0, inst).unsqueeze(1)
-    group_ink = ink.index_select(0, inst)
-    g_light = _to_tiles(grad, bins).mul_(tiles)  # dL/dT * T per tile pixel
-    g_radius = torch.empty(bins.groups, dtype=radius.dtype, device=radius.device)
-    g_ink = torch.empty_like(group_ink)
-    rims = []  # (flat group pixel index, dL/dd, dL/dp, dL/dq) where the geometry matters
-    for rows, _, _ in _chunks(bins):
-        d, q, r, k = dist[rows], across[rows], group_radius[rows], group_ink[rows]
-        p = (1 - q * q).sqrt_()
-        cg = coverage_grad(d, r, p, q)
-        # T = prod (1 - x): dT/dx = -T / (1 - x), the pixel's other strokes left in T
-        g_x = g_light.index_select(0, bins.group_tile[rows]).div_(_capped_ink(cg.cov, k).neg_().add_(1)).neg_()
-        g_ink[rows] = torch.bmm(g_x, cg.cov.unsqueeze(2)).squeeze(2)
-        g_cov = torch.bmm(k.unsqueeze(1), g_x).squeeze(1)
-        g_radius[rows] = (g_cov * cg.d_radius).sum(1)
-        g_dist = (g_cov * cg.d_dist).view(-1)
-        g_p = (g_cov * cg.d_p).view(-1)
-        g_q = (g_cov * cg.d_q).view(-1)
-        hit = torch.nonzero((g_dist != 0) | (g_p != 0) | (g_q != 0)).squeeze(1)
-        if hit.numel():
-            parts = (g.index_select(0, hit) for g in (g_dist, g_p, g_q))
-            rims.append((hit + rows.start * d.shape[1], *parts))
-    grad_radius = torch.zeros_like(radius).index_add_(0, inst, g_radius)
-    grad_ink = torch.zeros_like(ink).index_add_(0, inst, g_ink)
+    plane = bins.grid.height * bins.grid.width
+    g_light = (grad * image).view(-1)  # dL/dT * T per pixel
+    grad_radius = torch.zeros_like(radius)
+    grad_ink = torch.zeros_like(ink)
     grad_vertices = torch.zeros_like(vertices)
-    if rims:
-        hit, g_dist, g_p, g_q = (torch.cat(parts) for parts in zip(*rims))
-        _geometry_grad(grad_vertices, vertices, hit, g_dist, g_p, g_q, dist, winner, pieces, bins)
+    for part in parts:
+        inst = bins.group_instance.index_select(0, part.group)
+        k = ink.index_select(0, inst)
+        p = (1 - part.across * part.across).sqrt_()
+        cg = coverage_grad(part.dist, radius.index_select(0, inst), p, part.across)
+        # T = prod (1 - x): dT/dx = -T / (1 - x), the pixel's other strokes left in T
+        g_x = torch.stack([g_light.index_select(0, part.pixel + c * plane) for c in range(3)], 1)
+        g_x.div_(_capped_ink(cg.cov, k).neg_().add_(1)).neg_()
+        grad_ink.index_add_(0, inst, g_x * cg.cov.unsqueeze(1))
+        g_cov = (g_x * k).sum(1)
+        grad_radius.index_add_(0, inst, g_cov * cg.d_radius)
+        _geometry_grad(grad_vertices, vertices, part, g_cov * cg.d_dist, g_cov * cg.d_p, g_cov * cg.d_q, pieces, bins)
     return grad_vertices, grad_radius, grad_ink
 
 
-def _geometry_grad(out, vertices, hit, g_dist, g_p, g_q, dist, winner, pieces: Pieces, bins: Bins) -> None:
-    """Accumulate into ``out`` [V, 2] the vertex gradients of the rim pixels ``hit``."""
-    dtype = vertices.dtype
-    tiny = torch.finfo(dtype).tiny
-    n_px = bins.grid.tile**2
-    group = torch.div(hit, n_px, rounding_mode="floor")
-    offsets = _pixel_offsets(bins.grid.tile, dtype, vertices.device)
-    pixel = bins.group_origin.index_select(0, group) + offsets[:, hit - group * n_px].T
-    first = pieces.start.index_select(0, winner.view(-1).index_select(0, hit).long())
+def _geometry_grad(out: Tensor, vertices: Tensor, inked: Inked, g_dist: Tensor, g_p: Tensor, g_q: Tensor, pieces: Pieces, bins: Bins) -> None:
+    """Accumulate into ``out`` [V, 2] the vertex gradients of the inked pixels."""
+    tiny = torch.finfo(vertices.dtype).tiny
+    offsets = _pixel_offsets(bins.grid.tile, vertices.dtype, vertices.device)
+    local = inked.local
+    origin = bins.group_origin.index_select(0, inked.group)
+    first = pieces.start.index_select(0, inked.winner)
     a = vertices.index_select(0, first)
     ab = vertices.index_select(0, first + 1) - a
-    ap = pixel - a
-    sq = (ab * ab).sum(1)
-    t = ((ap * ab).sum(1) / sq.clamp_min(tiny)).masked_fill_(sq == 0, 0).clamp_(0, 1)
-    d = dist.view(-1).index_select(0, hit).clamp_min(tiny)
-    n = (ap - t.unsqueeze(1) * ab) / d.unsqueeze(1)
+    ax, ay, abx, aby = a[:, 0], a[:, 1], ab[:, 0], ab[:, 1]
+    apx = origin[:, 0] + offsets[0].index_select(0, local) - ax
+    apy = origin[:, 1] + offsets[1].index_select(0, local) - ay
+    sq = abx * abx + aby * aby
+    t = ((apx * abx + apy * aby) / sq.clamp_min(tiny)).masked_fill_(sq == 0, 0).clamp_(0, 1)
+    inv_d = 1 / inked.dist.clamp_min(tiny)
+    nx = (apx - t * abx) * inv_d
+    ny = (apy - t * aby) * inv_d
 
-    # footprint: p = max(|nx|, |ny|), q = min(|nx|, |ny|)  ->  dL/dn
-    x_major = (n[:, 0].abs() >= n[:, 1].abs()).to(dtype)
-    sign = n.sign()
-    g_n = torch.stack((g_p * x_major + g_q * (1 - x_major), g_q * x_major + g_p * (1 - x_major)), 1) * sign
-
+    # footprint p = max(|nx|, |ny|), q = min(|nx|, |ny|)  ->  dL/dn
+    x_major = nx.abs() >= ny.abs()
+    gnx = torch.where(x_major, g_p, g_q) * nx.sign()
+    gny = torch.where(x_major, g_q, g_p) * ny.sign()
     # distance: dd/da = -(1 - t) n, dd/db = -t n
-    g_a = n * (g_dist * (t - 1)).unsqueeze(1)
-    g_b = n * (-g_dist * t).unsqueeze(1)
-    # the normal turns with the piece (interior) or about the pixel (nearest point an endpoint)
-    length = sq.sqrt().clamp_min(tiny)
-    interior = ((t > 0) & (t < 1)).to(dtype).unsqueeze(1)
-    turn = ((g_n * ab).sum(1) / (length * length)).unsqueeze(1) * n * interior
-    g_a += turn
-    g_b -= turn
-    radial = (g_n - (g_n * n).sum(1, keepdim=True) * n) / d.unsqueeze(1) * (1 - interior)
-    g_a -= radial * (t == 0).to(dtype).unsqueeze(1)
-    g_b -= radial * (t == 1).to(dtype).unsqueeze(1)
-    out.index_add_(0, first, g_a)
-    out.index_add_(0, first + 1, g_b)
+    ga = g_dist * (t - 1)
+    gb = -g_dist * t
+    gax, gay, gbx, gby = ga * nx, ga * ny, gb * nx, gb * ny
+    # the normal turns with the piece (nearest point inside it) or about the pixel (an endpoint)
+    inside = (t > 0) & (t < 1)
+    turn = torch.where(inside, (gnx * abx + gny * aby) / sq.clamp_min(tiny), 0)
+    gax += turn * nx
+    gay += turn * ny
+    gbx -= turn * nx
+    gby -= turn * ny
+    along = gnx * nx + gny * ny
+    radial_x = torch.where(inside, 0, (gnx - along * nx) * inv_d)
+    radial_y = torch.where(inside, 0, (gny - along * ny) * inv_d)
+    at_a = t == 0
+    gax -= torch.where(at_a, radial_x, 0)
+    gay -= torch.where(at_a, radial_y, 0)
+    gbx -= torch.where(at_a, 0, radial_x)
+    gby -= torch.where(at_a, 0, radial_y)
+    out.index_add_(0, first, torch.stack((gax, gay), 1))
+    out.index_add_(0, first + 1, torch.stack((gbx, gby), 1))
