@@ -8,9 +8,10 @@ A3): ``seed 256px`` is the first optimize stage (256 px region, 200 strokes, 8 v
 224 px), ``finetune 1024px`` the finetune after a 4x4 tile (3200 strokes, 16 views of 224 px).
 For each, one step is split into phases: view sampling, render forward, net forward, net
 backward, render backward, optimiser (Adam + clamp). ``net only`` is the same net's forward +
-backward on a random batch of the same shape; ``overhead`` is everything in the step that is
-not the net's own forward + backward, as a share of the step. ``runner step`` times
-``StageRun.step`` itself (the code a build runs). Times are medians in ms.
+backward on a fixed batch of rendered views of the same shape; ``overhead`` is everything in the
+step that is not the net's own forward + backward, as a share of the step. ``runner step`` times
+``StageRun.step`` itself (the code a build runs); ``overhead vs net only`` compares it with the
+separately timed net. Times are medians in ms; on a shared machine, run it twice.
 """
 
 from __future__ import annotations
@@ -88,11 +89,12 @@ def phase_step(engine: Engine, run: StageRun) -> dict[str, float]:
     return times
 
 
-def net_only(engine: Engine, views: int, crop: int) -> float:
-    images = torch.rand(views, 3, crop, crop, device=engine.device, requires_grad=True)
+def net_only(engine: Engine, images: torch.Tensor) -> float:
+    """The net's own forward + backward on a fixed batch of rendered views."""
+    x = images.detach().clone().requires_grad_(True)
 
     def go():
-        engine.objective.loss(engine.features(images)).backward()
+        engine.objective.loss(engine.features(x)).backward()
 
     return timed(engine.device, go)[0]
 
@@ -101,18 +103,22 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def bench_scene(name: str, engine: Engine, stage, strokes, repeat: int, warmup: int) -> dict[str, float]:
+def bench_scene(engine: Engine, stage, strokes, repeat: int, warmup: int) -> dict[str, float]:
     run = StageRun(engine, stage, strokes)
+    h = engine.homographies(TRAIN, stage.index, 0, stage.views, strokes.region)
+    with torch.no_grad():
+        images = engine.view_images(strokes, strokes.points, run.look(0), h)
     for _ in range(warmup):
         phase_step(engine, run)
-        net_only(engine, stage.views, engine.plan.augment.crop)
+        net_only(engine, images)
     rows = [phase_step(engine, run) for _ in range(repeat)]
     out = {p: median([r[p] for r in rows]) for p in PHASES}
     out["step"] = median([sum(r.values()) for r in rows])
-    out["net only"] = median([net_only(engine, stage.views, engine.plan.augment.crop) for _ in range(repeat)])
+    out["net only"] = median([net_only(engine, images) for _ in range(repeat)])
     out["runner step"] = median([timed(engine.device, run.step)[0] for _ in range(repeat)])
     net = out["net fwd"] + out["net bwd"]
     out["overhead %"] = 100.0 * (out["step"] - net) / out["step"]
+    out["overhead vs net only %"] = 100.0 * (out["runner step"] - out["net only"]) / out["runner step"]
     out["strokes"] = strokes.stroke_count
     out["views x crop"] = f"{stage.views} x {engine.plan.augment.crop}px"
     return out
@@ -138,10 +144,10 @@ def main() -> None:
     tiled = apply_tile(tile_stage, first.to("cpu")).to(device)
 
     results = {
-        "seed 256px": bench_scene("seed", engine, seed_stage, first, args.repeat, args.warmup),
-        "finetune 1024px": bench_scene("finetune", engine, finetune_stage, tiled, args.repeat, args.warmup),
+        "seed 256px": bench_scene(engine, seed_stage, first, args.repeat, args.warmup),
+        "finetune 1024px": bench_scene(engine, finetune_stage, tiled, args.repeat, args.warmup),
     }
-    keys = ("strokes", "views x crop", *PHASES, "step", "runner step", "net only", "overhead %")
+    keys = ("strokes", "views x crop", *PHASES, "step", "runner step", "net only", "overhead %", "overhead vs net only %")
     width = max(len(k) for k in keys)
     print(f"{'':{width}}  " + "  ".join(f"{name:>16}" for name in results))
     for key in keys:

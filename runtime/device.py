@@ -55,8 +55,19 @@ def describe_device(device: torch.device) -> DeviceInfo:
     """Name the device for provenance and benchmarks."""
     if device.type == "cuda":
         return DeviceInfo("cuda", torch.cuda.get_device_name(device), 0)
-    name = platform.processor() or platform.machine() or "unknown cpu"
-    return DeviceInfo("cpu", name, torch.get_num_threads())
+    return DeviceInfo("cpu", _cpu_name(), torch.get_num_threads())
+
+
+def _cpu_name() -> str:
+    """The processor's model name where the OS tells it (Linux), else the machine type."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown cpu"
 
 
 @contextmanager

@@ -88,6 +88,9 @@ class StageRun:
     def __init__(self, engine: Engine, stage: StagePlan, strokes: Strokes):
         if stage.kind not in OPTIMISING:
             raise ValueError(f"stage {stage.name} does not optimise")
+        if tuple(stage.size) != tuple(strokes.region):
+            raise ValueError(f"stage {stage.name} works on {stage.size[0]}x{stage.size[1]} px but the strokes cover "
+                             f"{strokes.region[0]}x{strokes.region[1]} px")
         self.engine = engine
         self.stage = stage
         self.strokes = strokes
