@@ -1,7 +1,7 @@
 """Optimisation step benchmark: where one step's time goes, at the seed's scale and at the
 1024 px finetune.
 
-    python bench/step.py [--device auto|cpu|cuda] [--repeat 5] [--warmup 2] [--threads N]
+    python bench/step.py [--device auto|cpu|cuda] [--repeat 5] [--warmup 2] [--threads N] [--stat median|min]
 
 Scenes are compiled from a real spec (VGG16 conv3_3 channel 37, random weights, 0.3 mm pen on
 A3): ``seed 256px`` is the first optimize stage (256 px region, 200 strokes, 8 views of
@@ -11,7 +11,8 @@ backward, render backward, optimiser (Adam + clamp). ``net only`` is the same ne
 backward on a fixed batch of rendered views of the same shape; ``overhead`` is everything in the
 step that is not the net's own forward + backward, as a share of the step. ``runner step`` times
 ``StageRun.step`` itself (the code a build runs); ``overhead vs net only`` compares it with the
-separately timed net. Times are medians in ms; on a shared machine, run it twice.
+separately timed net. Times are medians in ms (``--stat min``: best of the runs, which is
+steadier on a busy machine).
 """
 
 from __future__ import annotations
@@ -99,11 +100,11 @@ def net_only(engine: Engine, images: torch.Tensor) -> float:
     return timed(engine.device, go)[0]
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
+STATS = {"median": statistics.median, "min": min}
 
 
-def bench_scene(engine: Engine, stage, strokes, repeat: int, warmup: int) -> dict[str, float]:
+def bench_scene(engine: Engine, stage, strokes, repeat: int, warmup: int, stat: str = "median") -> dict[str, float]:
+    summarise = STATS[stat]
     run = StageRun(engine, stage, strokes)
     h = engine.homographies(TRAIN, stage.index, 0, stage.views, strokes.region)
     with torch.no_grad():
@@ -112,10 +113,10 @@ def bench_scene(engine: Engine, stage, strokes, repeat: int, warmup: int) -> dic
         phase_step(engine, run)
         net_only(engine, images)
     rows = [phase_step(engine, run) for _ in range(repeat)]
-    out = {p: median([r[p] for r in rows]) for p in PHASES}
-    out["step"] = median([sum(r.values()) for r in rows])
-    out["net only"] = median([net_only(engine, images) for _ in range(repeat)])
-    out["runner step"] = median([timed(engine.device, run.step)[0] for _ in range(repeat)])
+    out = {p: summarise([r[p] for r in rows]) for p in PHASES}
+    out["step"] = summarise([sum(r.values()) for r in rows])
+    out["net only"] = summarise([net_only(engine, images) for _ in range(repeat)])
+    out["runner step"] = summarise([timed(engine.device, run.step)[0] for _ in range(repeat)])
     net = out["net fwd"] + out["net bwd"]
     out["overhead %"] = 100.0 * (out["step"] - net) / out["step"]
     out["overhead vs net only %"] = 100.0 * (out["runner step"] - out["net only"]) / out["runner step"]
@@ -130,11 +131,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--stat", choices=sorted(STATS), default="median", help="how repeats are summarised (min: best of, for busy machines)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    print(f"device: {describe_device(device)}; torch {torch.__version__}")
+    print(f"device: {describe_device(device)}; torch {torch.__version__}; {args.stat} of {args.repeat} runs, ms")
 
     plan = compile_spec(load_text(SPEC, source="bench.yaml"))
     nets = {n.name: load_net(n, ".", seed=plan.seed, device=device) for n in plan.objective.nets}
@@ -144,8 +146,8 @@ def main() -> None:
     tiled = apply_tile(tile_stage, first.to("cpu")).to(device)
 
     results = {
-        "seed 256px": bench_scene(engine, seed_stage, first, args.repeat, args.warmup),
-        "finetune 1024px": bench_scene(engine, finetune_stage, tiled, args.repeat, args.warmup),
+        "seed 256px": bench_scene(engine, seed_stage, first, args.repeat, args.warmup, args.stat),
+        "finetune 1024px": bench_scene(engine, finetune_stage, tiled, args.repeat, args.warmup, args.stat),
     }
     keys = ("strokes", "views x crop", *PHASES, "step", "runner step", "net only", "overhead %", "overhead vs net only %")
     width = max(len(k) for k in keys)
