@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import statistics
 import subprocess
@@ -116,7 +117,7 @@ def peak_memory(name: str, backend: str, device: str) -> int:
 
 def peak_in_child(name: str, backend: str, device: str) -> float:
     out = subprocess.run(
-        [sys.executable, __file__, "--peak", name, "--backend", backend, "--device", device],
+        [sys.executable, __file__, "--peak", name, "--backend", backend, "--device", device, "--threads", str(torch.get_num_threads())],
         capture_output=True,
         text=True,
         check=True,
@@ -140,10 +141,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     parser.add_argument("--backend", default="torch")
     parser.add_argument("--scene", action="append", choices=list(SCENES))
     parser.add_argument("--peak", help=argparse.SUPPRESS)
     opts = parser.parse_args()
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
     if opts.peak:
         print(peak_memory(opts.peak, opts.backend, opts.device))
         return
@@ -151,7 +155,8 @@ def main() -> None:
     backends = [opts.backend]
     if "diffvg" in available_backends() and "diffvg" not in backends:
         backends.append("diffvg")
-    print(f"device {device_name(opts.device)}; torch {torch.__version__}; backends {', '.join(backends)}")
+    load = ", load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
+    print(f"device {device_name(opts.device)}{load}; torch {torch.__version__}; backends {', '.join(backends)}")
     print(f"{'scene':<30} {'backend':<8} {'fwd ms':>9} {'bwd ms':>9} {'total ms':>9} {'peak MiB':>9}")
     for name in opts.scene or SCENES:
         totals = {}

@@ -73,6 +73,12 @@ class Bins:
         return int(self.group_tile.shape[0])
 
 
+def _bucket_of(device: torch.device) -> Tensor:
+    """Bucket index by piece count, for counts 0 .. BUCKET_SLOTS[-1] + 1 (the open bucket)."""
+    counts = torch.arange(BUCKET_SLOTS[-1] + 2, device=device)
+    return torch.searchsorted(torch.tensor(BUCKET_SLOTS, device=device), counts)
+
+
 def bin_pieces(a: Tensor, b: Tensor, support: Tensor, piece_instance: Tensor, strokes: int, grid: Grid) -> Bins:
     """Pair pieces ``a -> b`` ([M, 2] view px, detached) with the tiles they may cover.
 
@@ -93,37 +99,39 @@ def bin_pieces(a: Tensor, b: Tensor, support: Tensor, piece_instance: Tensor, st
     per_piece = span[:, 0] * span[:, 1]
     n_pairs = int(per_piece.sum())
     pair_piece = torch.repeat_interleave(torch.arange(n_pieces, device=device), per_piece, output_size=n_pairs)
-    k = torch.arange(n_pairs, device=device) - (torch.cumsum(per_piece, 0) - per_piece).index_select(0, pair_piece)
-    span_x = span[:, 0].index_select(0, pair_piece)
-    tx = first[:, 0].index_select(0, pair_piece) + k % span_x
-    ty = first[:, 1].index_select(0, pair_piece) + torch.div(k, span_x, rounding_mode="floor")
 
     # separating axes of the piece (its direction and normal) against the tile's pixel centres
     ab = b - a
     length = torch.linalg.vector_norm(ab, dim=1)
     unit = ab / length.clamp_min(torch.finfo(a.dtype).tiny).unsqueeze(1)
-    half = 0.5 * (size - 1) * unit.abs().sum(1)
-    centre = torch.stack((tx, ty), 1).to(a.dtype) * size + 0.5 * size
-    rel = centre - a.index_select(0, pair_piece)
-    u = unit.index_select(0, pair_piece)
-    along = rel[:, 0] * u[:, 0] + rel[:, 1] * u[:, 1]
-    across = rel[:, 1] * u[:, 0] - rel[:, 0] * u[:, 1]
-    reach = (support + half).index_select(0, pair_piece)
-    keep = (across.abs() <= reach) & (along >= -reach) & (along <= length.index_select(0, pair_piece) + reach)
+    reach = support + 0.5 * (size - 1) * unit.abs().sum(1)
+    # per pair, gathered at once: the piece's first tile, span, a, direction, length, reach
+    per = torch.cat((first.T.to(a.dtype), span[:, :1].T.to(a.dtype), a.T, unit.T, length.unsqueeze(0), reach.unsqueeze(0)))
+    per = per.index_select(1, pair_piece)
+    k = torch.arange(n_pairs, device=device) - (torch.cumsum(per_piece, 0) - per_piece).index_select(0, pair_piece)
+    k = k.to(a.dtype)  # the pair's index within its piece: small, exact
+    row = torch.floor(k / per[2])
+    tx, ty = per[0] + (k - row * per[2]), per[1] + row
+    rel_x = tx * size + (0.5 * size) - per[3]
+    rel_y = ty * size + (0.5 * size) - per[4]
+    along = rel_x * per[5] + rel_y * per[6]
+    across = rel_y * per[5] - rel_x * per[6]
+    keep = (across.abs() <= per[8]) & (along >= -per[8]) & (along <= per[7] + per[8])
     keep = torch.nonzero(keep).squeeze(1)
-    pair_piece, tx, ty = pair_piece[keep], tx[keep], ty[keep]
+    pair_piece = pair_piece.index_select(0, keep)
+    local = (ty.index_select(0, keep) * grid.tiles_x + tx.index_select(0, keep)).long()
     n_pairs = int(pair_piece.shape[0])
 
     # group pairs by (instance, tile); a stable sort keeps each group's pieces in stroke order
-    local = ty * grid.tiles_x + tx
     key = piece_instance.index_select(0, pair_piece) * grid.tiles_per_view + local
+    if n_pairs and int(key.max()) < 2**31:
+        key = key.int()  # sorts faster
     key, order = torch.sort(key, stable=True)
     sorted_piece = pair_piece.index_select(0, order)
-    group_key, counts = torch.unique_consecutive(key, return_counts=True)
+    group_key, counts = torch.unique_consecutive(key.long(), return_counts=True)
     starts = torch.cumsum(counts, 0) - counts
 
-    slots = torch.tensor(BUCKET_SLOTS, device=device)
-    bucket = torch.searchsorted(slots, counts)
+    bucket = _bucket_of(device)[counts.clamp(max=BUCKET_SLOTS[-1] + 1)]
     bucket, group_order = torch.sort(bucket, stable=True)
     group_key, counts, starts = group_key[group_order], counts[group_order], starts[group_order]
     ids, sizes = torch.unique_consecutive(bucket, return_counts=True)

@@ -54,10 +54,14 @@ def width_scales(views: Tensor, centres: Tensor) -> Tensor:
 def visible_segments(views: Tensor, control_points: Tensor, reach: Tensor, height: int, width: int) -> tuple[Tensor, Tensor]:
     """(view, segment) pairs whose projected control polygon, grown by ``reach`` [B, N] px,
     meets the view and lies in front of it. Returns the projected points [B, N, 4, 2] too."""
-    h = views[:, None, None]  # [B, 1, 1, 3, 3]
-    w = homogeneous_w(h, control_points)  # [B, N, 4]
-    points = project(h, control_points)
-    lo = points.amin(2) - reach.unsqueeze(2)
-    hi = points.amax(2) + reach.unsqueeze(2)
+    n = control_points.shape[0]
+    ones = torch.ones(n * 4, 1, dtype=control_points.dtype, device=control_points.device)
+    homogeneous = torch.cat((control_points.reshape(-1, 2), ones), 1)
+    mapped = torch.matmul(homogeneous, views.transpose(1, 2)).view(views.shape[0], n, 4, 3)
+    w = mapped[..., 2]
+    points = mapped[..., :2] / w.unsqueeze(-1)
+    lo, hi = torch.aminmax(points, dim=2)
+    lo -= reach.unsqueeze(2)
+    hi += reach.unsqueeze(2)
     inside = (lo[..., 0] < width) & (lo[..., 1] < height) & (hi[..., 0] > 0) & (hi[..., 1] > 0)
     return inside & (w > MIN_W).all(2), points
