@@ -17,7 +17,7 @@ from torch import Tensor
 
 from .errors import BackendUnavailableError, RenderError
 from .flatten import flatten_cubics
-from .inputs import Strokes, check_strokes
+from .inputs import RenderInputs, check_inputs
 
 __all__ = [
     "BACKENDS",
@@ -34,7 +34,7 @@ __all__ = [
 @dataclass(frozen=True)
 class Backend:
     """A renderer implementation, loaded on first use: ``module:function`` taking
-    (Strokes, **options) and returning the image."""
+    (RenderInputs, **options) and returning the image."""
 
     name: str
     target: str
@@ -139,7 +139,7 @@ def render(
     unknown = sorted(set(options) - set(chosen.options))
     if unknown:
         raise RenderError(f"backend {backend!r} takes no option {', '.join(unknown)}; it takes: {', '.join(chosen.options) or 'none'}")
-    strokes = check_strokes(
+    inputs = check_inputs(
         control_points, segment_stroke, stroke_width, stroke_pen, pen_rgb, size, pen_opacity, paper, views, view_size
     )
-    return chosen.load()(strokes, **options)
+    return chosen.load()(inputs, **options)

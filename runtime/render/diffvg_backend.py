@@ -17,27 +17,27 @@ from torch import Tensor
 
 from .errors import RenderError
 from .flatten import DEFAULT_TOL, flatten, piece_counts
-from .inputs import Strokes
+from .inputs import RenderInputs
 from .views import project, stroke_centres, width_scales
 
 
-def render_diffvg(strokes: Strokes, *, seed: int = 0, samples: int = 2) -> Tensor:
+def render_diffvg(inputs: RenderInputs, *, seed: int = 0, samples: int = 2) -> Tensor:
     """[3, H, W] or [B, 3, h, w], like the built-in backend; float32 inside diffvg."""
     import pydiffvg
 
-    cp = strokes.control_points
+    cp = inputs.control_points
     device, dtype = cp.device, cp.dtype
     pydiffvg.set_use_gpu(device.type == "cuda")
     pydiffvg.set_device(device)
-    runs = _stroke_runs(strokes.segment_stroke)
-    color = torch.cat((strokes.pen_rgb, strokes.pen_opacity.unsqueeze(1)), 1).index_select(0, strokes.stroke_pen)
-    half = strokes.stroke_width * 0.5
-    height, width = strokes.out_size
-    if strokes.views is None:
-        return _draw(pydiffvg, cp, None, runs, half, color, strokes.paper, height, width, seed, samples).to(dtype)
-    scales = width_scales(strokes.views, stroke_centres(cp, strokes.segment_stroke, strokes.strokes))
+    runs = _stroke_runs(inputs.segment_stroke)
+    color = torch.cat((inputs.pen_rgb, inputs.pen_opacity.unsqueeze(1)), 1).index_select(0, inputs.stroke_pen)
+    half = inputs.stroke_width * 0.5
+    height, width = inputs.out_size
+    if inputs.views is None:
+        return _draw(pydiffvg, cp, None, runs, half, color, inputs.paper, height, width, seed, samples).to(dtype)
+    scales = width_scales(inputs.views, stroke_centres(cp, inputs.segment_stroke, inputs.strokes))
     images = []
-    for view, scale in zip(strokes.views, scales):
+    for view, scale in zip(inputs.views, scales):
         if bool((view[2, :2] == 0).all()):
             mapped = project(view / view[2, 2], cp)  # affine: exact on control points
             polylines = None
@@ -45,7 +45,7 @@ def render_diffvg(strokes: Strokes, *, seed: int = 0, samples: int = 2) -> Tenso
             lines = flatten(cp, piece_counts(project(view, cp), DEFAULT_TOL))
             mapped = project(view, lines.vertices)
             polylines = lines
-        images.append(_draw(pydiffvg, mapped, polylines, runs, half * scale, color, strokes.paper, height, width, seed, samples))
+        images.append(_draw(pydiffvg, mapped, polylines, runs, half * scale, color, inputs.paper, height, width, seed, samples))
     return torch.stack(images).to(dtype)
 
 
@@ -60,6 +60,8 @@ def _stroke_runs(segment_stroke: Tensor) -> list[tuple[int, int, int]]:
 
 def _draw(pydiffvg, points, polylines, runs, half, color, paper, height, width, seed, samples) -> Tensor:
     """One image: a Path per stroke (cubics, or the flattened polyline), composited over paper."""
+    if not runs:
+        return paper.float().view(3, 1, 1).expand(3, height, width)
     shapes, groups = [], []
     for stroke, first, count in runs:
         if polylines is None:

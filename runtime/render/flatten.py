@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .errors import RenderError
+
 MIN_PIECES = 2
 MAX_PIECES = 64
 DEFAULT_TOL = 0.1  # px: the largest distance between the curve and its polyline
@@ -75,7 +77,7 @@ def flatten_cubics(control_points: Tensor, tol: float = DEFAULT_TOL) -> tuple[Te
     the points). Differentiable with respect to the control points.
     """
     if control_points.ndim != 3 or control_points.shape[1:] != (4, 2):
-        raise ValueError(f"control_points must be [N, 4, 2], got {list(control_points.shape)}")
+        raise RenderError(f"control_points must be [N, 4, 2], got {list(control_points.shape)}")
     if control_points.shape[0] == 0:
         return ()
     lines = flatten(control_points, piece_counts(control_points, tol))

@@ -12,7 +12,7 @@ from .errors import RenderError
 
 
 @dataclass(frozen=True)
-class Strokes:
+class RenderInputs:
     """render()'s arguments, checked: one dtype and device, long indices, defaults filled in."""
 
     control_points: Tensor  # [N, 4, 2]
@@ -64,9 +64,9 @@ def _index(name: str, t: Tensor, bound: int, bound_name: str) -> Tensor:
     return t.long()
 
 
-def check_strokes(
+def check_inputs(
     control_points, segment_stroke, stroke_width, stroke_pen, pen_rgb, size, pen_opacity, paper, views, view_size
-) -> Strokes:
+) -> RenderInputs:
     if not isinstance(control_points, Tensor) or not control_points.dtype.is_floating_point:
         raise RenderError("control_points must be a floating point tensor")
     dtype, device = control_points.dtype, control_points.device
@@ -114,4 +114,4 @@ def check_strokes(
         if view_size is None:
             raise RenderError("views need view_size=(height, width)")
         view_size = _pixels("view_size", view_size)
-    return Strokes(control_points, segment_stroke, stroke_width, stroke_pen, pen_rgb, pen_opacity, paper, size, views, view_size)
+    return RenderInputs(control_points, segment_stroke, stroke_width, stroke_pen, pen_rgb, pen_opacity, paper, size, views, view_size)

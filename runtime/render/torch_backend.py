@@ -9,7 +9,7 @@ from .caps import cap_ends, pull_caps
 from .binning import Bins, Grid, bin_pieces
 from .coverage import REACH
 from .flatten import DEFAULT_TOL, Polylines, flatten, piece_counts
-from .inputs import Strokes
+from .inputs import RenderInputs
 from .raster import Pieces, transmittance
 from .views import project, stroke_centres, visible_segments, width_scales
 
@@ -19,33 +19,33 @@ def default_tile(device: torch.device) -> int:
     return 16 if device.type == "cuda" else 8
 
 
-def layout(strokes: Strokes, tile: int | None = None, tol: float = DEFAULT_TOL) -> tuple[Tensor, Tensor, Tensor, Pieces, Bins]:
+def layout(inputs: RenderInputs, tile: int | None = None, tol: float = DEFAULT_TOL) -> tuple[Tensor, Tensor, Tensor, Pieces, Bins]:
     """Geometry in view px, ready to rasterise: (vertices, radius, ink, pieces, bins).
 
     radius and ink are per stroke instance (view * S + stroke) and stay in autograd with the
     vertices.
     """
-    cp = strokes.control_points
-    n_strokes = strokes.strokes
+    cp = inputs.control_points
+    n_strokes = inputs.strokes
     tile = default_tile(cp.device) if tile is None else int(tile)
-    height, width = strokes.out_size
-    half = strokes.stroke_width * 0.5
-    ink = strokes.ink()
-    if strokes.views is None:
+    height, width = inputs.out_size
+    half = inputs.stroke_width * 0.5
+    ink = inputs.ink()
+    if inputs.views is None:
         grid = Grid(1, height, width, tile)
         lines = flatten(cp, piece_counts(cp, tol))
         radius = half
-        segment_instance = strokes.segment_stroke
+        segment_instance = inputs.segment_stroke
         vertices = pull_caps(lines.vertices, lines, *cap_ends(cp, segment_instance), radius.index_select(0, segment_instance))
         piece_instance = segment_instance.index_select(0, lines.piece_segment)
     else:
-        views = strokes.views
+        views = inputs.views
         grid = Grid(views.shape[0], height, width, tile)
-        scale = width_scales(views, stroke_centres(cp, strokes.segment_stroke, n_strokes))  # [B, S]
+        scale = width_scales(views, stroke_centres(cp, inputs.segment_stroke, n_strokes))  # [B, S]
         radius = (half * scale).reshape(-1)
         ink = ink.repeat(grid.views, 1)
         with torch.no_grad():
-            reach = radius.view(grid.views, n_strokes).index_select(1, strokes.segment_stroke) + 1
+            reach = radius.view(grid.views, n_strokes).index_select(1, inputs.segment_stroke) + 1
             seen, projected = visible_segments(views, cp, reach, height, width)
             view_of, segment = torch.nonzero(seen, as_tuple=True)
             counts = piece_counts(projected[view_of, segment], tol)
@@ -53,7 +53,7 @@ def layout(strokes: Strokes, tile: int | None = None, tol: float = DEFAULT_TOL) 
         lines = flatten(seen_cp, counts)
         vertex_view = view_of.index_select(0, _vertex_segment(lines))
         vertices = project(views.index_select(0, vertex_view), lines.vertices)
-        segment_instance = view_of * n_strokes + strokes.segment_stroke.index_select(0, segment)
+        segment_instance = view_of * n_strokes + inputs.segment_stroke.index_select(0, segment)
         vertices = pull_caps(vertices, lines, *cap_ends(seen_cp, segment_instance), radius.index_select(0, segment_instance))
         piece_instance = segment_instance.index_select(0, lines.piece_segment)
     pieces = Pieces(lines.piece_start, piece_instance)
@@ -70,10 +70,10 @@ def _vertex_segment(lines: Polylines) -> Tensor:
     )
 
 
-def render_torch(strokes: Strokes, *, tile: int | None = None) -> Tensor:
+def render_torch(inputs: RenderInputs, *, tile: int | None = None) -> Tensor:
     """[B, 3, h, w] (views) or [3, H, W]: paper * transmittance of the strokes."""
-    vertices, radius, ink, pieces, bins = layout(strokes, tile)
+    vertices, radius, ink, pieces, bins = layout(inputs, tile)
     image = transmittance(vertices, radius, ink, pieces, bins)
-    if not bool((strokes.paper == 1).all()):
-        image = image * strokes.paper.view(1, 3, 1, 1)
-    return image if strokes.views is not None else image[0]
+    if not bool((inputs.paper == 1).all()):
+        image = image * inputs.paper.view(1, 3, 1, 1)
+    return image if inputs.views is not None else image[0]

@@ -14,7 +14,7 @@ from penspec.runtime.render import (
     get_backend,
     render,
 )
-from penspec.runtime.render.inputs import check_strokes
+from penspec.runtime.render.inputs import check_inputs
 from penspec.runtime.render.scenes import random_scene
 from penspec.runtime.render.torch_backend import layout
 from penspec.spec.errors import PenspecError
@@ -35,7 +35,7 @@ def one_stroke(cp, width=2.0, rgb=(0.0, 0.0, 0.0)):
 
 
 def counts(args, tile=8, **kw):
-    strokes = check_strokes(*args, kw.get("pen_opacity"), (1.0, 1.0, 1.0), kw.get("views"), kw.get("view_size"))
+    strokes = check_inputs(*args, kw.get("pen_opacity"), (1.0, 1.0, 1.0), kw.get("views"), kw.get("view_size"))
     bins = layout(strokes, tile)[-1]
     return bins.pieces, bins.pairs, bins.groups
 
@@ -72,7 +72,7 @@ def test_counts_for_a_fixed_scene():
 
 def test_counts_stay_lean_on_a_random_scene():
     scene = random_scene(224, 200, seed=0)
-    strokes = check_strokes(*scene.args(), None, (1.0, 1.0, 1.0), None, None)
+    strokes = check_inputs(*scene.args(), None, (1.0, 1.0, 1.0), None, None)
     bins = layout(strokes, 8)[-1]
     assert bins.pairs < 2.5 * bins.pieces
     slots = sum(b.pieces.numel() for b in bins.buckets)
