@@ -1,6 +1,6 @@
 """Renderer benchmark: forward and backward time and peak memory on fixed scenes.
 
-    python bench/render.py [--device cpu|cuda] [--repeat 7] [--backend torch] [--scene NAME]
+    python bench/render.py [--device cpu|cuda] [--repeat 7] [--threads N] [--cpu-time] [--scene NAME]
 
 Scenes (random smooth strokes of 1-3 cubics about 25 px long, widths 0.5-4 px, 3 pens):
 224 px / 200 strokes, 512 px / 800, 1024 px / 2400 (the tiled finetune), and 16 views of 224 px
@@ -75,24 +75,24 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def step(args, kwargs, backend: str, device: str) -> tuple[float, float]:
+def step(args, kwargs, backend: str, device: str, clock=time.perf_counter) -> tuple[float, float]:
     _sync(device)
-    t0 = time.perf_counter()
+    t0 = clock()
     image = render(*args, backend=backend, **kwargs)
     _sync(device)
-    t1 = time.perf_counter()
+    t1 = clock()
     image.mean().backward()
     _sync(device)
-    t2 = time.perf_counter()
+    t2 = clock()
     return t1 - t0, t2 - t1
 
 
-def timings(name: str, backend: str, device: str, repeat: int) -> tuple[float, float]:
+def timings(name: str, backend: str, device: str, repeat: int, clock=time.perf_counter) -> tuple[float, float]:
     args, kwargs = make_inputs(name, device)
     warm = 2 if backend == "torch" else 1
     for _ in range(warm):
         step(args, kwargs, backend, device)
-    runs = [step(args, kwargs, backend, device) for _ in range(repeat)]
+    runs = [step(args, kwargs, backend, device, clock) for _ in range(repeat)]
     return statistics.median(r[0] for r in runs) * 1e3, statistics.median(r[1] for r in runs) * 1e3
 
 
@@ -142,6 +142,12 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time with this process's CPU time instead of the wall clock (CPU only; steadier when "
+        "other jobs share the machine, but it adds up all threads)",
+    )
     parser.add_argument("--backend", default="torch")
     parser.add_argument("--scene", action="append", choices=list(SCENES))
     parser.add_argument("--peak", help=argparse.SUPPRESS)
@@ -155,13 +161,15 @@ def main() -> None:
     backends = [opts.backend]
     if "diffvg" in available_backends() and "diffvg" not in backends:
         backends.append("diffvg")
+    clock = time.process_time if opts.cpu_time and opts.device == "cpu" else time.perf_counter
     load = ", load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
     print(f"device {device_name(opts.device)}{load}; torch {torch.__version__}; backends {', '.join(backends)}")
+    print(f"timing: {'process CPU time' if clock is time.process_time else 'wall clock'}, median of {opts.repeat} after warm-up")
     print(f"{'scene':<30} {'backend':<8} {'fwd ms':>9} {'bwd ms':>9} {'total ms':>9} {'peak MiB':>9}")
     for name in opts.scene or SCENES:
         totals = {}
         for backend in backends:
-            fwd, bwd = timings(name, backend, opts.device, opts.repeat)
+            fwd, bwd = timings(name, backend, opts.device, opts.repeat, clock)
             peak = peak_in_child(name, backend, opts.device)
             totals[backend] = fwd + bwd
             print(f"{name:<30} {backend:<8} {fwd:9.1f} {bwd:9.1f} {fwd + bwd:9.1f} {peak:9.1f}")

@@ -43,12 +43,12 @@ class Pieces:
 class Inked:
     """Group pixels a stroke reaches (coverage may be > 0), as flat arrays [E]."""
 
-    group: Tensor  # long: the group (stroke instance x tile)
-    local: Tensor  # long: the pixel within the tile
-    pixel: Tensor  # long: the pixel in the first channel plane of the [B, 3, h, w] image
+    group: Tensor  # int: the group (stroke instance x tile)
+    local: Tensor  # int: the pixel within the tile
+    pixel: Tensor  # int: the pixel in the first channel plane of the [B, 3, h, w] image
     dist: Tensor  # distance to the nearest piece
     across: Tensor  # q of the pixel's footprint
-    winner: Tensor  # long: the nearest piece
+    winner: Tensor  # int: the nearest piece
 
 
 def transmittance(vertices: Tensor, radius: Tensor, ink: Tensor, pieces: Pieces, bins: Bins) -> Tensor:
@@ -155,6 +155,8 @@ def rasterise(vertices: Tensor, radius: Tensor, ink: Tensor, pieces: Pieces, bin
     reach = (radius.index_select(0, bins.group_instance).unsqueeze(1) + REACH).square_()
     clipped = g.height % g.tile or g.width % g.tile
     log_t = torch.zeros(g.views * 3 * plane, dtype=dtype, device=device)
+    # the kept indices are stored (and gathered with) in int32 when they fit: less memory, faster
+    narrow = torch.int32 if max(log_t.numel(), table.shape[1], bins.groups) < 2**31 else torch.long
     parts = []
     for rows, slots, ids in _chunks(bins):
         origin = bins.group_origin[rows]
@@ -178,7 +180,8 @@ def rasterise(vertices: Tensor, radius: Tensor, ink: Tensor, pieces: Pieces, bin
         pixel = base.index_select(0, group).add_(within.index_select(0, local))
         for c in range(3):
             log_t.index_add_(0, pixel + c * plane, log[c])
-        parts.append(Inked(group, local, pixel, d, q, ids.view(-1).index_select(0, slot)))
+        winner = ids.view(-1).index_select(0, slot)
+        parts.append(Inked(group.to(narrow), local.to(narrow), pixel.to(narrow), d, q, winner.to(narrow)))
     return log_t.exp2_().view(g.views, 3, g.height, g.width), parts
 
 
