@@ -54,6 +54,9 @@ def parse_override(text: str) -> Override:
     if segments[0].isdigit():
         raise SpecError(Diagnostic(where, "", f"bad key path {key!r}: it must start with a top-level key such as strokes or pens"))
     parts = tuple(int(s) if s.isdigit() else s for s in segments)
+    if raw.lstrip().startswith("#"):
+        # YAML would read "#1f4e9c" as a comment (null); on a command line it means the colour.
+        return Override(text, parts, raw.strip())
     try:
         value = parse_yaml(raw, where.file, top="any")
     except SpecError as exc:

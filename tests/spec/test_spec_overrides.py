@@ -97,3 +97,12 @@ def test_load_applies_overrides_to_files(tmp_path):
     path.write_text(SPEC, encoding="utf-8")
     spec = load(path, overrides=("strokes.count=9",))
     assert spec.strokes.count == 9 and spec.title == "piece" and spec.base_dir == str(tmp_path)
+
+
+def test_hash_colour_override_is_a_colour_not_a_comment():
+    from penspec.spec import load_text
+
+    text = 'penspec: 1\nobjective: "channel(vgg16:conv3_3, 1)"\npens: [{id: a}]\n'
+    spec = load_text(text, overrides=["pens.0.color=#2255cc", "paper.color= #f4efe0"])
+    assert spec.pens[0].color == "#2255cc"
+    assert spec.paper.color == "#f4efe0"
