@@ -60,6 +60,8 @@ class Bucket:
 
 @dataclass(frozen=True)
 class Bins:
+    """Groups of (stroke instance, tile) with their pieces, ordered by bucket; counts for tests."""
+
     grid: Grid
     group_instance: Tensor  # long [G]: (view, stroke) instance of each group
     group_tile: Tensor  # long [G]: global tile index
@@ -110,8 +112,8 @@ def bin_pieces(a: Tensor, b: Tensor, support: Tensor, piece_instance: Tensor, st
     per = per.index_select(1, pair_piece)
     k = torch.arange(n_pairs, device=device) - (torch.cumsum(per_piece, 0) - per_piece).index_select(0, pair_piece)
     k = k.to(a.dtype)  # the pair's index within its piece: small, exact
-    row = torch.floor(k / per[2])
-    tx, ty = per[0] + (k - row * per[2]), per[1] + row
+    down = torch.floor(k / per[2])  # tiles are enumerated row by row over the piece's span
+    tx, ty = per[0] + (k - down * per[2]), per[1] + down
     rel_x = tx * size + (0.5 * size) - per[3]
     rel_y = ty * size + (0.5 * size) - per[4]
     along = rel_x * per[5] + rel_y * per[6]
@@ -134,17 +136,16 @@ def bin_pieces(a: Tensor, b: Tensor, support: Tensor, piece_instance: Tensor, st
     bucket = _bucket_of(device)[counts.clamp(max=BUCKET_SLOTS[-1] + 1)]
     bucket, group_order = torch.sort(bucket, stable=True)
     group_key, counts, starts = group_key[group_order], counts[group_order], starts[group_order]
-    ids, sizes = torch.unique_consecutive(bucket, return_counts=True)
+    _, sizes = torch.unique_consecutive(bucket, return_counts=True)
 
     sentinel = n_pieces
     padded = torch.cat((sorted_piece, sorted_piece.new_full((1,), sentinel)))
     buckets = []
-    row = 0
-    for bucket_id, n_groups in zip(ids.tolist(), sizes.tolist()):
-        rows = slice(row, row + n_groups)
-        row += n_groups
-        width = BUCKET_SLOTS[bucket_id] if bucket_id < len(BUCKET_SLOTS) else int(counts[rows].max())
-        width = min(width, int(counts[rows].max()))
+    done = 0
+    for n_groups in sizes.tolist():
+        rows = slice(done, done + n_groups)
+        done += n_groups
+        width = int(counts[rows].max())  # at most the bucket's size
         slot = torch.arange(width, device=device)
         index = starts[rows].unsqueeze(1) + slot
         index = torch.where(slot < counts[rows].unsqueeze(1), index, n_pairs)
