@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-
 # how far beyond the band a pixel centre can still be covered: half the pixel's diagonal
 REACH = math.sqrt(0.5) * (1 + 1e-6)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .caps import cap_ends, pull_caps
 from .binning import Bins, Grid, bin_pieces
+from .caps import cap_ends, pull_caps
 from .coverage import REACH
 from .flatten import DEFAULT_TOL, Polylines, flatten, piece_counts
 from .inputs import RenderInputs
