@@ -17,7 +17,7 @@ from torch import Tensor
 
 from .errors import BackendUnavailableError, RenderError
 from .flatten import flatten_cubics
-from .inputs import RenderInputs, check_inputs
+from .inputs import check_inputs
 
 __all__ = [
     "BACKENDS",
