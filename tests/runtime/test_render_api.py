@@ -157,3 +157,24 @@ def test_flatten_cubics_is_differentiable():
     total = sum(p.sum() for p in flatten_cubics(cp))
     (grad,) = torch.autograd.grad(total, cp)
     assert grad.abs().sum() > 0
+
+
+def test_a_view_that_sees_nothing_is_paper_with_zero_gradient():
+    scene = random_scene(64, 10, seed=0)
+    cp = scene.control_points.clone().requires_grad_()
+    away = torch.tensor([[[1.0, 0, 1000], [0, 1.0, 1000], [0, 0, 1]]])
+    img = render(cp, *scene.args()[1:], views=away, view_size=(16, 16), paper=(0.5, 0.6, 0.7))
+    assert torch.equal(img, torch.tensor([0.5, 0.6, 0.7]).view(1, 3, 1, 1).expand(1, 3, 16, 16))
+    img.sum().backward()
+    assert torch.equal(cp.grad, torch.zeros_like(cp))
+
+
+def test_wide_pens_and_zero_widths():
+    cp = torch.stack((line(25, 48, 65, 48), line(48, 25, 48, 65)))
+    args = (cp, torch.tensor([0, 1]), torch.tensor([30.0, 0.0], dtype=torch.float64), torch.tensor([0, 0]), torch.zeros(1, 3, dtype=torch.float64))
+    img = render(*args, (96, 96))
+    ink = (1 - img[0]).sum()
+    assert float(ink) == pytest.approx(40 * 30 + math.pi * 15**2, rel=0.01)  # the zero-width stroke adds nothing
+    width = args[2].clone().requires_grad_()
+    (g,) = torch.autograd.grad((1 - render(args[0], args[1], width, *args[3:], (96, 96))).sum(), width)
+    assert g[1] > 0  # a zero-width stroke still learns to grow
