@@ -27,7 +27,8 @@ from .coverage import REACH, coverage, coverage_grad, footprint
 
 INK_CAP = 1e-6  # the darkest a single stroke makes a pixel: transmittance >= INK_CAP
 FAR = 1e15  # coordinate of the sentinel piece
-CHUNK = 8192  # (group, slot) rows per step: temporaries of a few MB
+CHUNK = 8192  # (group, slot) rows per step on CPU: temporaries of a few MB stay in cache
+CHUNK_GPU = 1 << 18  # on a GPU, fewer and larger kernels
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,9 @@ def _piece_table(vertices: Tensor, start: Tensor) -> Tensor:
 
 def _chunks(bins: Bins) -> Iterator[tuple[slice, int, Tensor]]:
     """(group rows, slots, piece ids [rows, slots]) in steps of about CHUNK rows x slots."""
+    rows = CHUNK if bins.group_tile.device.type == "cpu" else CHUNK_GPU
     for bucket in bins.buckets:
-        step = max(1, CHUNK // bucket.slots)
+        step = max(1, rows // bucket.slots)
         start, stop = bucket.rows.start, bucket.rows.stop
         for lo in range(start, stop, step):
             hi = min(lo + step, stop)
