@@ -1,7 +1,8 @@
 """Optimisation step benchmark: where one step's time goes, at the seed's scale and at the
 1024 px finetune.
 
-    python bench/step.py [--device auto|cpu|cuda] [--repeat 5] [--warmup 2] [--threads N] [--stat median|min]
+    python bench/step.py [--device auto|cpu|cuda] [--repeat 5] [--warmup 2] [--threads N]
+                         [--stat median|min] [--cpu-time]
 
 Scenes are compiled from a real spec (VGG16 conv3_3 channel 37, random weights, 0.3 mm pen on
 A3): ``seed 256px`` is the first optimize stage (256 px region, 200 strokes, 8 views of
@@ -11,8 +12,9 @@ backward, render backward, optimiser (Adam + clamp). ``net only`` is the same ne
 backward on a fixed batch of rendered views of the same shape; ``overhead`` is everything in the
 step that is not the net's own forward + backward, as a share of the step. ``runner step`` times
 ``StageRun.step`` itself (the code a build runs); ``overhead vs net only`` compares it with the
-separately timed net. Times are medians in ms (``--stat min``: best of the runs, which is
-steadier on a busy machine).
+separately timed net. Times are medians in ms (``--stat min``: best of the runs;
+``--cpu-time``: the process's CPU time instead of the wall clock; both are steadier on a busy
+machine).
 """
 
 from __future__ import annotations
@@ -58,12 +60,16 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+CLOCK = {"clock": time.perf_counter}  # set once from --cpu-time in main()
+
+
 def timed(device: torch.device, fn: Callable[[], object]) -> tuple[float, object]:
+    clock = CLOCK["clock"]
     sync(device)
-    t0 = time.perf_counter()
+    t0 = clock()
     out = fn()
     sync(device)
-    return (time.perf_counter() - t0) * 1000.0, out
+    return (clock() - t0) * 1000.0, out
 
 
 def phase_step(engine: Engine, run: StageRun) -> dict[str, float]:
@@ -131,12 +137,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--cpu-time", action="store_true", help="time with the process's CPU time (CPU only; steadier on a shared machine)")
     parser.add_argument("--stat", choices=sorted(STATS), default="median", help="how repeats are summarised (min: best of, for busy machines)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    print(f"device: {describe_device(device)}; torch {torch.__version__}; {args.stat} of {args.repeat} runs, ms")
+    if args.cpu_time and device.type == "cpu":
+        CLOCK["clock"] = time.process_time
+    clock = "process CPU time" if CLOCK["clock"] is time.process_time else "wall clock"
+    print(f"device: {describe_device(device)}; torch {torch.__version__}; {clock}, {args.stat} of {args.repeat} runs, ms")
 
     plan = compile_spec(load_text(SPEC, source="bench.yaml"))
     nets = {n.name: load_net(n, ".", seed=plan.seed, device=device) for n in plan.objective.nets}
