@@ -9,6 +9,9 @@ from the 1024 px canvas (zoomed, rotated, perspective crops). Times are medians 
 is measured in a fresh process per scene: CUDA's allocator peak, or on CPU the growth of the
 resident set over one forward + backward. When pydiffvg imports, diffvg runs the same scenes
 in the same run and the ratio is printed.
+
+On a machine shared with other jobs, OpenMP's spinning threads can make every small op wait
+for a time slice (seconds per step): run with ``OMP_WAIT_POLICY=PASSIVE`` or ``--threads 1``.
 """
 
 from __future__ import annotations
@@ -164,7 +167,11 @@ def main() -> None:
     clock = time.process_time if opts.cpu_time and opts.device == "cpu" else time.perf_counter
     load = ", load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
     print(f"device {device_name(opts.device)}{load}; torch {torch.__version__}; backends {', '.join(backends)}")
-    print(f"timing: {'process CPU time' if clock is time.process_time else 'wall clock'}, median of {opts.repeat} after warm-up")
+    policy = os.environ.get("OMP_WAIT_POLICY", "unset")
+    print(f"timing: {'process CPU time' if clock is time.process_time else 'wall clock'}, median of {opts.repeat} after warm-up; OMP_WAIT_POLICY {policy}")
+    busy = hasattr(os, "getloadavg") and os.getloadavg()[0] > (os.cpu_count() or 1) - 0.5
+    if opts.device == "cpu" and busy and policy.upper() != "PASSIVE" and torch.get_num_threads() > 1:
+        print("note: other jobs hold the cores and OpenMP threads spin: expect very slow small ops; try OMP_WAIT_POLICY=PASSIVE or --threads 1")
     print(f"{'scene':<30} {'backend':<8} {'fwd ms':>9} {'bwd ms':>9} {'total ms':>9} {'peak MiB':>9}")
     for name in opts.scene or SCENES:
         totals = {}
