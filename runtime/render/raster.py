@@ -191,7 +191,7 @@ def transmittance_backward(grad, vertices, radius, ink, image, parts: list[Inked
     """Gradients for vertices [V, 2], radius [K] and ink [K, 3] from the image gradient."""
     dtype = vertices.dtype
     plane = bins.grid.height * bins.grid.width
-    g_light = (grad * image).view(-1)  # dL/dT * T per pixel
+    g_light = (grad * image).contiguous().view(-1)  # dL/dT * T per pixel
     inst_of = bins.group_instance
     # what an inked pixel looks up, field-major so one gather fetches it: r, k (3), tile corner (2)
     per_group = torch.cat((radius.index_select(0, inst_of).unsqueeze(1), ink.index_select(0, inst_of), bins.group_origin), 1).T.contiguous()
