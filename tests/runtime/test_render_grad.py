@@ -145,3 +145,16 @@ def test_translation_gradient_follows_cairo(render_cairo):
             fd[s, axis] = ((up - down) * weights).sum() / (2 * h)
     corr = torch.corrcoef(torch.stack((per_stroke.flatten(), fd.flatten())))[0, 1]
     assert corr >= 0.95
+
+
+def test_float32_gradients_follow_float64():
+    scene = random_scene(96, 40, pens=3, width=(0.5, 3.0), seed=8, dtype=F64)
+    weights = loss_weights((3, 96, 96), 8)
+    grads = {}
+    for dtype in (torch.float32, F64):
+        cp = scene.control_points.to(dtype).requires_grad_()
+        width = scene.stroke_width.to(dtype).requires_grad_()
+        img = render(cp, scene.segment_stroke, width, scene.stroke_pen, scene.pen_rgb.to(dtype), scene.size)
+        grads[dtype] = torch.autograd.grad((img * weights.to(dtype)).sum(), (cp, width))
+    for a, b in zip(grads[torch.float32], grads[F64]):
+        assert rel_err(a.double(), b) < 1e-3
