@@ -1,20 +1,15 @@
 import sys
 
 import pytest
+from clirun import run_cli
 
 from penspec.runtime import doctor
-from penspec.runtime.cli import main
 
 
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out + out.err
 
 
 def test_doctor_reports_every_part(capsys):
-    code, text = run(["doctor"], capsys)
+    code, text = run_cli(["doctor"], capsys)
     assert code == 0, text
     for part in ("python", "torch", "renderer torch", "renderer diffvg", "weights efficientnet_lite0", "weights vgg16", "vpype", "pyaxidraw"):
         assert part in text
@@ -36,7 +31,7 @@ def test_missing_pyaxidraw_gives_install_line(monkeypatch):
 def test_missing_required_part_fails(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "torch", None)
     monkeypatch.setattr(doctor, "CHECKS", (doctor.check_torch,))
-    code, text = run(["doctor"], capsys)
+    code, text = run_cli(["doctor"], capsys)
     assert code == 1
     assert "pip install" in text
 

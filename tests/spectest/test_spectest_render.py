@@ -5,19 +5,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from clirun import run_cli
 
-from penspec.runtime.cli import main
 from penspec.runtime.smoke import smoke_overrides
 from penspec.spec import load
 
 GALLERY = Path(__file__).resolve().parents[2] / "gallery"
 
 
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out + out.err
 
 
 def test_smoke_overrides_cut_every_stage_and_switch_weights():
@@ -34,25 +29,25 @@ def test_smoke_overrides_cut_every_stage_and_switch_weights():
 def test_render_golden_round_trip(tmp_path, capsys):
     shutil.copytree(GALLERY / "hello", tmp_path / "hello")
     (tmp_path / "hello" / "render.json").unlink(missing_ok=True)
-    code, text = run(["test", "--render", str(tmp_path)], capsys)
+    code, text = run_cli(["test", "--render", str(tmp_path)], capsys)
     assert code == 1 and "missing  render" in text
-    code, text = run(["test", "--render", "--update", str(tmp_path)], capsys)
+    code, text = run_cli(["test", "--render", "--update", str(tmp_path)], capsys)
     assert code == 0, text
     summary = json.loads((tmp_path / "hello" / "render.json").read_text())
     assert summary["pens"][0]["id"] == "black"
     assert summary["pens"][0]["strokes"] == load(tmp_path / "hello" / "spec.yaml").strokes.count
     assert summary["pens"][0]["paths"] >= 1 and summary["pens"][0]["ink_mm"] > 0
-    code, text = run(["test", "--render", str(tmp_path)], capsys)
+    code, text = run_cli(["test", "--render", str(tmp_path)], capsys)
     assert code == 0, text
 
     summary["pens"][0]["paths"] += 1
     (tmp_path / "hello" / "render.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    code, text = run(["test", "--render", str(tmp_path)], capsys)
+    code, text = run_cli(["test", "--render", str(tmp_path)], capsys)
     assert code == 1 and "mismatch render" in text
     assert f'-      "paths": {summary["pens"][0]["paths"]},' in text
 
 
 @pytest.mark.slow
 def test_gallery_render_goldens(capsys):
-    code, text = run(["test", "--render", str(GALLERY)], capsys)
+    code, text = run_cli(["test", "--render", str(GALLERY)], capsys)
     assert code == 0, text
