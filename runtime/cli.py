@@ -47,7 +47,20 @@ def _register() -> None:
 _register()
 
 
+def _calm_openmp_threads() -> None:
+    """Let idle OpenMP threads sleep instead of spin (unless the user chose otherwise).
+
+    The renderer runs many short parallel regions; with spinning threads on a machine that is
+    busy with anything else, every region waits for a time slice (a 1024 px step measured
+    19 s instead of 0.12 s). It must be set before torch starts its thread pool, and no
+    command imports torch before this runs.
+    """
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def main(argv: list[str] | None = None) -> None:
+    _calm_openmp_threads()
     try:
         code = cli.main(args=argv, prog_name="penspec", standalone_mode=False)
     except click.exceptions.Abort:
