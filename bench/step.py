@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 
 import torch
-
 from penspec.compiler import compile_spec
 from penspec.runtime.augment import TRAIN
 from penspec.runtime.device import describe_device, resolve_device

@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from penspec.compiler.plan import AugmentPlan
 
 TRAIN, HELD_OUT = 0, 1  # generator purposes

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-
 from penspec.compiler.plan import Plan, StagePlan
 from penspec.runtime.strokes import Strokes
 from penspec.spec.atomic import atomic_write

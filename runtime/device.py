@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
-
 from penspec.spec.errors import MissingResourceError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-
 from penspec.compiler.plan import Plan
 from penspec.runtime.render import render
 from penspec.runtime.strokes import Strokes, pen_tensors

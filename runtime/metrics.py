@@ -8,7 +8,6 @@ same held-out views, drawn from their own seeded stream, never used for training
 from __future__ import annotations
 
 import torch
-
 from penspec.runtime.augment import HELD_OUT
 from penspec.runtime.draw import pen_look
 from penspec.runtime.stages import Engine, apply_tile

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch import nn
-
 from penspec.compiler.plan import NetPlan
 from penspec.spec.errors import Diagnostic, Location, MissingResourceError, SpecError
+from torch import nn
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

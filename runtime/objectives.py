@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-
 from penspec.compiler.plan import ObjectivePlan, TermPlan
 from penspec.spec.errors import Diagnostic, Location, MissingResourceError, SpecError
 
@@ -248,8 +247,8 @@ def resolve_image(image: str, base_dir: str | os.PathLike, *, origin: Location |
 
 def load_image(path: Path, size: int) -> torch.Tensor:
     """An RGB image as ``[1, 3, size, size]`` in [0, 1] (resized, aspect not kept)."""
-    from PIL import Image
     import numpy as np
+    from PIL import Image
 
     with Image.open(path) as img:
         rgb = img.convert("RGB").resize((size, size), Image.Resampling.BICUBIC)

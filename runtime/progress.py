@@ -57,7 +57,13 @@ class RichReporter:
         self._task = None
 
     def _bar(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         return Progress(
             TextColumn("[bold]{task.description}"),

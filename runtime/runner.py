@@ -27,7 +27,13 @@ from penspec.compiler.plan import StagePlan
 from penspec.runtime.checkpoint import StageStore
 from penspec.runtime.draw import render_region, to_png
 from penspec.runtime.progress import Reporter, SilentReporter
-from penspec.runtime.stages import OPTIMISING, Engine, StageRun, apply_tile, initial_strokes
+from penspec.runtime.stages import (
+    OPTIMISING,
+    Engine,
+    StageRun,
+    apply_tile,
+    initial_strokes,
+)
 from penspec.runtime.strokes import Strokes
 from penspec.spec.atomic import atomic_write
 from penspec.spec.errors import Location, PenspecError, StageError

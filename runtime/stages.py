@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
-
 from penspec.compiler.plan import Plan, StagePlan
 from penspec.runtime.augment import TRAIN, sample_views, view_homographies
 from penspec.runtime.draw import Look, pen_look, render_views, soft_look

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-
 from penspec.compiler.plan import Plan
 from penspec.runtime.scene import Scene
 

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 from factories import make_plan
-
 from penspec.compiler.plan import AugmentPlan
 from penspec.runtime.augment import (
     HELD_OUT,

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 import pytest
 from build_fixtures import output_files, write_tiny
 from click.testing import CliRunner
-
 from penspec.runtime.build import BuildOptions, build, piece_name, plain_svg
 from penspec.runtime.progress import SilentReporter
 from penspec.spec.errors import MissingResourceError, SpecError
@@ -24,7 +23,7 @@ def built(tmp_path_factory):
 
 
 def test_outputs_of_a_build(built):
-    spec, result, _ = built
+    _, result, _ = built
     out = result.out_dir
     for name in ("plan.json", "metrics.json", "build.lock", "tiny.svg", "preview.png", "plot.py", "report.json", "report.md"):
         assert (out / name).is_file(), name

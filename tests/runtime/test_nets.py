@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
-
 from penspec.compiler.plan import NetPlan
-from penspec.runtime.nets import NETS, LeakyReLU6, imagenet_cache_file, load_net, resolve_weights
+from penspec.runtime.nets import (
+    NETS,
+    LeakyReLU6,
+    imagenet_cache_file,
+    load_net,
+    resolve_weights,
+)
 from penspec.spec.errors import MissingResourceError, SpecError
+from torch import nn
 
 
 def net(name="resnet18", modules=("layer1",), deepest=None, weights="random", leaky=None) -> NetPlan:

@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 import torch
 from factories import make_plan
-from PIL import Image
-
 from penspec.compiler.plan import NetPlan, TermPlan
 from penspec.runtime.augment import TRAIN, sample_views, view_homographies
 from penspec.runtime.draw import pen_look, render_views
@@ -29,12 +27,13 @@ from penspec.runtime.objectives import (
 )
 from penspec.runtime.strokes import init_strokes
 from penspec.spec.errors import MissingResourceError, SpecError
+from PIL import Image
 
 NET = NetPlan(name="resnet18", weights="random", leaky_relu=None, modules=("layer1",), deepest="layer1")
 
 
 def term(kind, weight=1.0, **kw) -> TermPlan:
-    defaults = dict(net="resnet18", layer="layer1", module="layer1", channels=64)
+    defaults = {"net": "resnet18", "layer": "layer1", "module": "layer1", "channels": 64}
     if kind == "tv":
         defaults = {}
     text = kw.pop("text", kind)

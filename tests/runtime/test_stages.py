@@ -8,19 +8,26 @@ import dataclasses
 import pytest
 import torch
 from factories import make_plan
-
 from penspec.compiler.plan import StagePlan
 from penspec.runtime.checkpoint import StageStore
 from penspec.runtime.nets import load_net
 from penspec.runtime.objectives import build_objective
 from penspec.runtime.progress import SilentReporter
 from penspec.runtime.runner import RunOptions, run_stages
-from penspec.runtime.stages import Engine, StageRun, initial_region, initial_strokes, lr_at, temperature_at
+from penspec.runtime.stages import (
+    Engine,
+    StageRun,
+    initial_region,
+    initial_strokes,
+    lr_at,
+    temperature_at,
+)
 from penspec.spec.errors import StageError
 
 
 def stage(kind="optimize", steps=4, **kw) -> StagePlan:
-    values = dict(index=0, kind=kind, name=f"0-{kind}", size=(64, 64), strokes=12, steps=steps, lr=1.0, views=2, line=12, fingerprint="ab" * 32)
+    values = {"index": 0, "kind": kind, "name": f"0-{kind}", "size": (64, 64), "strokes": 12, "steps": steps, "lr": 1.0,
+              "views": 2, "line": 12, "fingerprint": "ab" * 32}
     values.update(kw)
     return StagePlan(**values)
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 from factories import make_plan
-import dataclasses
-
 from penspec.runtime.scene import Scene
-from penspec.runtime.strokes import Strokes, clamp_points_, init_strokes, pen_counts, tile_strokes
+from penspec.runtime.strokes import (
+    Strokes,
+    clamp_points_,
+    init_strokes,
+    pen_counts,
+    tile_strokes,
+)
 
 
 def test_init_is_seeded_and_in_the_region():
