@@ -215,7 +215,7 @@ def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, option
     plan_hash = sha256_text(plan_json)
     files = emit(plan, scene, out_dir, stem=piece_name(spec.source), provenance=provenance(spec, plan, plan_hash, device, options), metrics=metrics)
     files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
-    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started))
+    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started, metrics))
     prune_stale(out_dir, plan)
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
@@ -236,9 +236,11 @@ def provenance(spec: Spec, plan: Plan, plan_hash: str, device, options: BuildOpt
     }
 
 
-def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str, result: RunResult, seconds: float) -> Path:
+def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str, result: RunResult, seconds: float,
+               metrics: dict | None = None) -> Path:
     """build.lock: what made this build (hashes, seed, versions, device, renderer, stage
-    fingerprints) and how long each stage took. The timings make it differ run to run."""
+    fingerprints), how long each stage took and the objective before/after. The timings make
+    it differ run to run."""
     lock = {
         "spec": plan.source,
         "spec_sha256": plan.spec_sha256,
@@ -261,5 +263,7 @@ def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str,
         ],
         "seconds": round(seconds, 3),
     }
+    if metrics and "objective" in metrics:
+        lock["objective"] = {k: metrics["objective"][k] for k in ("before", "after")}
     return atomic_write(out_dir / LOCK_FILE, json.dumps(lock, indent=2) + "\n")
 

@@ -55,6 +55,7 @@ def test_build_lock(built):
     assert [s["fingerprint"] for s in lock["stages"]] == [s.fingerprint for s in result.plan.stages]
     assert all(s["seconds"] >= 0 for s in lock["stages"])
     assert len(lock["spec_sha256"]) == 64 and len(lock["plan_sha256"]) == 64
+    assert lock["objective"] == {k: result.metrics["objective"][k] for k in ("before", "after")}
 
 
 def test_two_builds_are_byte_identical(built, tmp_path):
