@@ -14,7 +14,7 @@ step that is not the net's own forward + backward, as a share of the step. ``run
 ``StageRun.step`` itself (the code a build runs); ``overhead vs net only`` compares it with the
 separately timed net. Times are medians in ms (``--stat min``: best of the runs;
 ``--cpu-time``: the process's CPU time instead of the wall clock; both are steadier on a busy
-machine).
+machine, and so is OMP_WAIT_POLICY=PASSIVE, which stops idle OpenMP threads from spinning).
 """
 
 from __future__ import annotations
