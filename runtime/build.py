@@ -23,7 +23,7 @@ from pathlib import Path
 
 from penspec.compiler import compile_spec
 from penspec.compiler.plan import Plan
-from penspec.runtime.checkpoint import prune_stale
+from penspec.runtime.checkpoint import STAGES_DIR, prune_stale, stage_dir_name
 from penspec.runtime.device import describe_device, make_deterministic, resolve_device
 from penspec.runtime.progress import Reporter, SilentReporter
 from penspec.runtime.runner import RunOptions, RunResult, StageOutcome, run_stages
@@ -208,9 +208,7 @@ def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, option
     if reused:
         reporter.note(f"reused stages: {', '.join(reused)}")
 
-    from penspec.runtime.metrics import objective_metrics
-
-    metrics = objective_metrics(engine, result.initial, result.final)
+    metrics = held_out_metrics(engine, result, out_dir)
     scene = result.final.to_scene()
     plan_hash = sha256_text(plan_json)
     files = emit(plan, scene, out_dir, stem=piece_name(spec.source), provenance=provenance(spec, plan, plan_hash, device, options), metrics=metrics)
@@ -220,6 +218,22 @@ def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, option
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
     return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
+
+
+def held_out_metrics(engine, result: RunResult, out_dir: Path) -> dict:
+    """The objective before and after on held-out views.
+
+    Kept beside the last stage's stored result: a build that reuses every stage reads it back
+    instead of running the nets again (most of an unchanged rebuild's time otherwise).
+    """
+    from penspec.runtime.metrics import objective_metrics
+
+    cache = out_dir / STAGES_DIR / stage_dir_name(engine.plan.stages[-1]) / METRICS_FILE
+    if result.outcomes and all(o.reused for o in result.outcomes) and cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    metrics = objective_metrics(engine, result.initial, result.final)
+    atomic_write(cache, json.dumps(metrics, indent=2) + "\n")
+    return metrics
 
 
 def provenance(spec: Spec, plan: Plan, plan_hash: str, device, options: BuildOptions) -> dict:
