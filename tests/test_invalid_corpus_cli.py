@@ -8,31 +8,13 @@ substring, and never a Python traceback.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+from clirun import run_cli
+from invalid_corpus import INVALID, expectation
 
-from penspec.runtime.cli import main
-
-INVALID = Path(__file__).resolve().parent / "invalid"
-EXPECT_RE = re.compile(r"^#?\s*expect:\s*(\d+):(\d+)\s+(.+?)\s*$")
 CASES = sorted(INVALID.glob("*.yaml"))
-
-
-def expectation(path: Path) -> tuple[int, int, str]:
-    sidecar = path.with_suffix(".expect")
-    first = sidecar.read_text(encoding="utf-8") if sidecar.exists() else path.read_bytes().split(b"\n", 1)[0].decode("utf-8")
-    match = EXPECT_RE.match(first.splitlines()[0])
-    assert match, f"{path.name}: first line must be '# expect: LINE:COL message'"
-    return int(match.group(1)), int(match.group(2)), match.group(3)
-
-
-def run_cli(argv: list[str], capsys) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as done:
-        main(argv)
-    out = capsys.readouterr()
-    return done.value.code, out.out + out.err
 
 
 def test_corpus_has_compile_level_cases():

@@ -12,12 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
-
+from invalid_corpus import INVALID, expectation
 from penspec.spec import load
 from penspec.spec.errors import SpecError
 
-INVALID = Path(__file__).resolve().parent.parent / "invalid"
-EXPECT_RE = re.compile(r"^#?\s*expect:\s*(\d+):(\d+)\s+(.+?)\s*$")
 LOAD_LEVEL_BELOW = 60
 
 
@@ -28,14 +26,6 @@ def load_level_cases() -> list[Path]:
         if number and int(number.group(1)) < LOAD_LEVEL_BELOW:
             cases.append(path)
     return cases
-
-
-def expectation(path: Path) -> tuple[int, int, str]:
-    sidecar = path.with_suffix(".expect")
-    first = sidecar.read_text(encoding="utf-8") if sidecar.exists() else path.read_bytes().split(b"\n", 1)[0].decode("utf-8")
-    match = EXPECT_RE.match(first.splitlines()[0])
-    assert match, f"{path.name}: first line must be '# expect: LINE:COL message'"
-    return int(match.group(1)), int(match.group(2)), match.group(3)
 
 
 def test_corpus_is_large_enough():
