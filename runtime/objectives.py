@@ -33,11 +33,23 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def _site(term: Channel | Neuron | Layer | Diversity | Style) -> str:
+    """``net:layer`` as the spec wrote it (the module path when it named no friendly layer)."""
+    return f"{term.net}:{term.layer or term.module}"
+
+
 # ---------------------------------------------------------------------------- terms
 
 
+class PerView:
+    """Mixin for terms scored view by view: the score is the mean of ``score_per_view``."""
+
+    def score(self, f: Features) -> torch.Tensor:
+        return self.score_per_view(f).mean()
+
+
 @dataclass(frozen=True)
-class Channel:
+class Channel(PerView):
     """Mean activation of one channel over the map and the views."""
 
     net: str
@@ -48,15 +60,12 @@ class Channel:
     def score_per_view(self, f: Features) -> torch.Tensor:
         return f.of(self.net, self.module)[:, self.channel].mean(dim=(-2, -1))
 
-    def score(self, f: Features) -> torch.Tensor:
-        return self.score_per_view(f).mean()
-
     def describe(self) -> str:
-        return f"channel({self.net}:{self.layer or self.module}, {self.channel})"
+        return f"channel({_site(self)}, {self.channel})"
 
 
 @dataclass(frozen=True)
-class Neuron:
+class Neuron(PerView):
     """One unit of a channel at a fractional map position (default the centre)."""
 
     net: str
@@ -72,16 +81,13 @@ class Neuron:
         y = min(int(self.position[1] * h), h - 1)
         return act[:, y, x]
 
-    def score(self, f: Features) -> torch.Tensor:
-        return self.score_per_view(f).mean()
-
     def describe(self) -> str:
         where = "" if self.position == (0.5, 0.5) else f", x={_fmt(self.position[0])}, y={_fmt(self.position[1])}"
-        return f"neuron({self.net}:{self.layer or self.module}, {self.channel}{where})"
+        return f"neuron({_site(self)}, {self.channel}{where})"
 
 
 @dataclass(frozen=True)
-class Layer:
+class Layer(PerView):
     """DeepDream: mean squared activation of the whole layer."""
 
     net: str
@@ -91,11 +97,8 @@ class Layer:
     def score_per_view(self, f: Features) -> torch.Tensor:
         return f.of(self.net, self.module).pow(2).mean(dim=(1, 2, 3))
 
-    def score(self, f: Features) -> torch.Tensor:
-        return self.score_per_view(f).mean()
-
     def describe(self) -> str:
-        return f"layer({self.net}:{self.layer or self.module})"
+        return f"layer({_site(self)})"
 
 
 def gram(act: torch.Tensor) -> torch.Tensor:
@@ -128,11 +131,11 @@ class Diversity:
         return -off_diagonal / (b * (b - 1))
 
     def describe(self) -> str:
-        return f"diversity({self.net}:{self.layer or self.module})"
+        return f"diversity({_site(self)})"
 
 
 @dataclass(frozen=True)
-class Style:
+class Style(PerView):
     """Negative squared Gram-matrix distance to a style image (higher = closer in style)."""
 
     net: str
@@ -145,15 +148,12 @@ class Style:
         g = gram(f.of(self.net, self.module))
         return -(g - self.target.unsqueeze(0)).pow(2).mean(dim=(1, 2))
 
-    def score(self, f: Features) -> torch.Tensor:
-        return self.score_per_view(f).mean()
-
     def describe(self) -> str:
-        return f'style({self.net}:{self.layer or self.module}, "{self.image}")'
+        return f'style({_site(self)}, "{self.image}")'
 
 
 @dataclass(frozen=True)
-class TotalVariation:
+class TotalVariation(PerView):
     """Total variation of the rendered views: sum of absolute neighbour differences per view,
     averaged over views (Lucid's convention, so ``1e-5 * tv`` balances a channel mean).
     It is a cost: the spec gives it a negative weight."""
@@ -163,9 +163,6 @@ class TotalVariation:
         dx = (img[..., :, 1:] - img[..., :, :-1]).abs().sum(dim=(1, 2, 3))
         dy = (img[..., 1:, :] - img[..., :-1, :]).abs().sum(dim=(1, 2, 3))
         return dx + dy
-
-    def score(self, f: Features) -> torch.Tensor:
-        return self.score_per_view(f).mean()
 
     def describe(self) -> str:
         return "tv"
