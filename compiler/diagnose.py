@@ -19,13 +19,18 @@ def location_of(spec: Spec, path: str) -> Location:
     return spec.where(path) or Location(spec.source)
 
 
+def diagnostic_at(spec: Spec, path: str, message: str) -> Diagnostic:
+    """A problem with the value at ``path``, located where the spec wrote it."""
+    return Diagnostic(location_of(spec, path), path, message)
+
+
+def diagnostic_at_column(spec: Spec, column: int, message: str) -> Diagnostic:
+    """A problem at a 1-based column of the objective expression."""
+    return Diagnostic(expression_location(spec, column), "$.objective", message)
+
+
 def at_path(spec: Spec, path: str, message: str) -> CompileError:
-    return CompileError(Diagnostic(location_of(spec, path), path, message))
-
-
-def at_column(spec: Spec, column: int, message: str) -> CompileError:
-    """An error at a 1-based column of the objective expression."""
-    return CompileError(Diagnostic(expression_location(spec, column), "$.objective", message))
+    return CompileError(diagnostic_at(spec, path, message))
 
 
 def similarity(a: str, b: str) -> float:

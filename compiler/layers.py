@@ -19,7 +19,7 @@ from penspec.spec.errors import CompileError, Diagnostic
 from penspec.spec.model import Spec, Term
 
 from .context import Context
-from .diagnose import at_column, at_path, known_list
+from .diagnose import diagnostic_at, diagnostic_at_column, known_list
 from .plan import NetPlan, ObjectivePlan, TermPlan
 
 BUILTIN_WEIGHTS = ("imagenet", "random")
@@ -85,7 +85,7 @@ def _resolve_term(spec: Spec, term: Term, tables: dict[str, LayerTable], errors:
         return TermPlan(kind=term.kind, weight=term.weight, text=term.text)
 
     def fail(column: int, message: str) -> None:
-        errors.extend(at_column(spec, column, message).diagnostics)
+        errors.append(diagnostic_at_column(spec, column, message))
 
     table = tables.get(term.net or "")
     if table is None:
@@ -154,7 +154,7 @@ def _check_weights(spec: Spec, errors: list[Diagnostic]) -> None:
                 f"weights file {weights!r} does not exist (use imagenet, random or a .pth file relative to "
                 f"the spec's folder: {_shown_dir(spec)})"
             )
-            errors.extend(at_path(spec, path, message).diagnostics)
+            errors.append(diagnostic_at(spec, path, message))
 
 
 def resolve_layers(ctx: Context) -> Context:
@@ -164,13 +164,13 @@ def resolve_layers(ctx: Context) -> Context:
     _check_weights(spec, errors)
     terms = [_resolve_term(spec, term, tables, errors) for term in spec.objective.terms]
     if not errors and not any(term.net for term in terms):
-        errors.extend(
-            at_path(
+        errors.append(
+            diagnostic_at(
                 spec,
                 "$.objective",
                 "the objective reads no network: add a channel, neuron, layer, diversity or style term, "
                 "e.g. channel(vgg16:conv3_3, 37)",
-            ).diagnostics
+            )
         )
     if errors:
         raise CompileError(errors)

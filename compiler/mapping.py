@@ -18,7 +18,7 @@ from penspec.spec.model import Spec
 
 from .axidraw import MODELS, fits
 from .context import Context
-from .diagnose import at_path
+from .diagnose import diagnostic_at
 from .plan import CanvasPlan, PenPlan, PlotPlan
 
 MIN_PEN_PX = 0.2
@@ -52,7 +52,7 @@ def _margin_error(spec: Spec) -> Diagnostic | None:
         f"({mm(paper.width_mm)} x {mm(paper.height_mm)}): {mm(paper.width_mm)} - 2 x {mm(paper.margin_mm)} = {mm(area_w)} wide, "
         f"{mm(area_h)} high; use a margin below {mm(short / 2)} or larger paper"
     )
-    return at_path(spec, "$.paper.margin", message).diagnostics[0]
+    return diagnostic_at(spec, "$.paper.margin", message)
 
 
 def _pen_error(spec: Spec, index: int, width_px: float, canvas: CanvasPlan) -> Diagnostic | None:
@@ -71,7 +71,7 @@ def _pen_error(spec: Spec, index: int, width_px: float, canvas: CanvasPlan) -> D
         f"pen {pen.id} is {mm(pen.width_mm)} wide = {width_px:.3g} canvas px at {canvas.mm_per_px:.4g} mm per px, "
         f"thinner than the {MIN_PEN_PX} px the renderer can draw: use " + ", or ".join(fixes)
     )
-    return at_path(spec, f"$.pens[{index}].width", message).diagnostics[0]
+    return diagnostic_at(spec, f"$.pens[{index}].width", message)
 
 
 def _plot_error(spec: Spec) -> Diagnostic | None:
@@ -91,7 +91,7 @@ def _plot_error(spec: Spec) -> Diagnostic | None:
         f"the {paper.name} page ({mm(paper.width_mm)} x {mm(paper.height_mm)}) does not fit the travel of model "
         f"{model.number}, {model.name} ({mm(model.travel_mm[0])} x {mm(model.travel_mm[1])}): " + ", or ".join(fixes)
     )
-    return at_path(spec, "$.plot.model", message).diagnostics[0]
+    return diagnostic_at(spec, "$.plot.model", message)
 
 
 def physical_mapping(ctx: Context) -> Context:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from penspec.spec.errors import CompileError, Diagnostic
 
 from .context import Context
-from .diagnose import at_path, known_list, location_of
+from .diagnose import diagnostic_at, known_list, location_of
 from .plan import StagePlan, StrokesPlan
 
 # assign_pens settings used when `learn` appends the stage itself
@@ -38,13 +38,13 @@ def _fixed_shares(ctx: Context, errors: list[Diagnostic]) -> tuple[float, ...]:
     given = dict(spec.strokes.pens)
     for pen_id in given:
         if pen_id not in ids:
-            errors.extend(
-                at_path(spec, f"$.strokes.pens.{pen_id}", f"strokes.pens names no pen {pen_id!r}; {known_list(pen_id, ids)}").diagnostics
+            errors.append(
+                diagnostic_at(spec, f"$.strokes.pens.{pen_id}", f"strokes.pens names no pen {pen_id!r}; {known_list(pen_id, ids)}")
             )
     raw = [float(given.get(pen_id, 0.0)) for pen_id in ids]
     total = sum(raw)
     if total <= 0 and not errors:
-        errors.extend(at_path(spec, "$.strokes.pens", "every pen's share is 0: give at least one pen a share above 0").diagnostics)
+        errors.append(diagnostic_at(spec, "$.strokes.pens", "every pen's share is 0: give at least one pen a share above 0"))
     return tuple(r / total for r in raw) if total > 0 else tuple(0.0 for _ in ids)
 
 
@@ -60,12 +60,12 @@ def assign_pens(ctx: Context) -> Context:
         shares = _fixed_shares(ctx, errors)
         for index, stage in enumerate(spec.stages):
             if stage.kind == "assign_pens":
-                errors.extend(
-                    at_path(
+                errors.append(
+                    diagnostic_at(
                         spec,
                         f"$.stages[{index}].assign_pens",
                         "assign_pens needs `strokes: {pens: learn}`: with fixed shares every stroke's pen is already decided",
-                    ).diagnostics
+                    )
                 )
         pen_strokes = largest_remainder(spec.strokes.count, shares) if not errors else ()
     if errors:

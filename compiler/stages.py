@@ -17,7 +17,7 @@ from penspec.spec.errors import CompileError, Diagnostic
 from penspec.spec.model import AssignPensStage, FinetuneStage, OptimizeStage, Spec, TileStage
 
 from .context import Context
-from .diagnose import at_path, location_of
+from .diagnose import at_path, diagnostic_at
 from .plan import StagePlan
 
 Size = tuple[int, int]
@@ -80,7 +80,7 @@ def _tile_error(spec: Spec, index: int, start: Size, repeat: tuple[int, int], to
         f"the {px(canvas)} canvas ({'; '.join(dict.fromkeys(sums))}): {_tile_fixes(start, total, canvas, last_tile)}"
     )
     path = f"$.stages[{index}].tile.repeat"
-    return Diagnostic(location_of(spec, path), path, message)
+    return diagnostic_at(spec, path, message)
 
 
 def expand_stages(ctx: Context) -> Context:
@@ -101,22 +101,22 @@ def expand_stages(ctx: Context) -> Context:
             size = tuple(stage.size) if stage.size is not None else (region or canvas)
             if region is not None and size != region:
                 errors.append(
-                    at_path(
+                    diagnostic_at(
                         spec,
                         f"$.stages[{i}].optimize.size",
                         f"this optimize continues on the current {px(region)} region; its size {px(size)} must match it or be left out "
                         "(only the first stage chooses the region)",
-                    ).diagnostics[0]
+                    )
                 )
                 size = region
             elif size[0] > canvas[0] or size[1] > canvas[1]:
                 errors.append(
-                    at_path(
+                    diagnostic_at(
                         spec,
                         f"$.stages[{i}].optimize.size",
                         f"optimize size {px(size)} is larger than the {px(canvas)} canvas: use a size of at most "
                         f"{_as_spec_size(canvas)} or a larger canvas",
-                    ).diagnostics[0]
+                    )
                 )
             region = size
             plans.append(StagePlan(**base, size=region, strokes=strokes, steps=stage.steps, lr=stage.lr, views=stage.views or aug.views))
@@ -124,7 +124,7 @@ def expand_stages(ctx: Context) -> Context:
             repeat = tuple(stage.repeat)
             if region is None:
                 errors.append(
-                    at_path(spec, f"$.stages[{i}].tile", "tile needs an optimize stage before it: there is nothing to repeat yet").diagnostics[0]
+                    diagnostic_at(spec, f"$.stages[{i}].tile", "tile needs an optimize stage before it: there is nothing to repeat yet")
                 )
                 region = canvas
             elif not any(d.path.endswith(".tile.repeat") for d in errors):  # one tiling error is enough
@@ -156,11 +156,11 @@ def expand_stages(ctx: Context) -> Context:
             hint.append(f"add - tile: {{repeat: {_as_spec_size(fit)}}} ({region[0]} x {fit[0]} = {canvas[0]})")
         hint.append(f"set canvas: {_as_spec_size(region)}")
         errors.append(
-            at_path(
+            diagnostic_at(
                 spec,
                 f"$.stages[{last}]",
                 f"after the last stage the drawing is {px(region)}, but the canvas is {px(canvas)}: " + " or ".join(hint),
-            ).diagnostics[0]
+            )
         )
     errors.extend(_crop_errors(spec, plans))
     if errors:
@@ -183,11 +183,11 @@ def _crop_errors(spec: Spec, plans: list[StagePlan]) -> list[Diagnostic]:
     ):
         if crop > side:
             out.append(
-                at_path(
+                diagnostic_at(
                     spec,
                     path,
                     f"crop {crop} px is larger than the {px(smallest.size)} region of {where}: "
                     f"use a crop of at most {side} px ({fix})",
-                ).diagnostics[0]
+                )
             )
     return out
