@@ -10,15 +10,11 @@ weights are downloaded on first use are previewed from random weights, and their
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from gallery_pieces import GALLERY, needs_download, plan_of
 from PIL import Image
 
-from penspec.compiler import Plan, compile_spec
-from penspec.spec import load
-
-GALLERY = Path(__file__).resolve().parents[1] / "gallery"
 PIECES = sorted(p.name for p in GALLERY.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 PIECE_FILES = ("spec.yaml", "README.md", "plan.json", "render.json", "preview.png")
 MAX_LONG_SIDE_PX = 1200
@@ -26,10 +22,6 @@ MAX_PREVIEW_BYTES = 300_000
 MM_PER_IN = 25.4
 
 _MADE_BY = re.compile(r"made by:?\s*`(penspec build [^`]+)`", re.IGNORECASE)
-
-
-def plan_of(piece: str) -> Plan:
-    return compile_spec(load(GALLERY / piece / "spec.yaml"))
 
 
 def readme_of(piece: str) -> str:
@@ -41,11 +33,6 @@ def made_by(piece: str) -> str:
     found = _MADE_BY.findall(readme_of(piece))
     assert len(found) == 1, f"{piece}/README.md must record exactly one 'made by: `penspec build ...`' command, found {found}"
     return found[0]
-
-
-def needs_download(plan: Plan) -> bool:
-    """True when the piece's weights are not on disk offline (only EfficientNet-Lite0's ImageNet weights ship)."""
-    return any(not (net.name == "efficientnet_lite0" and net.weights == "imagenet") for net in plan.objective.nets)
 
 
 def test_the_gallery_is_not_empty():
