@@ -29,6 +29,7 @@ def compile_spec(spec: Spec) -> Plan:
         seed=spec.seed,
         source=os.path.basename(spec.source),
         spec_sha256=spec_sha256(spec),
+        look_sha256=ctx.look,
         paper=ctx.need("paper"),
         canvas=ctx.need("canvas"),
         pens=ctx.need("pens"),

@@ -35,6 +35,7 @@ class Context:
     output_dir: str | None = None  # defaults
     objective: ObjectivePlan | None = None  # layers
     stages: tuple[StagePlan, ...] = ()  # stages (fingerprints: fingerprint)
+    look: str = ""  # fingerprint: sha256 of how the renderer inks the strokes
     strokes: StrokesPlan | None = None  # pens
     pen_strokes: tuple[int, ...] = ()  # pens: initial strokes per pen, in pen order
     canvas: CanvasPlan | None = None  # mapping

@@ -1,14 +1,27 @@
 """Pass 6, fingerprint: a chained hash per stage so a rebuild reruns only what changed.
 
+The inputs of the optimisation fall in two groups:
+
+- the *drawing*: the seed, the stroke initialisation and each pen's share of it, the resolved
+  objective terms (with a style image's content hash), the networks, the augmentation, the
+  canvas size in px and the stages' own parameters. They decide which strokes exist and what
+  they are pushed towards.
+- the *look*: how the renderer inks the strokes for the net: each pen's nib width in canvas px,
+  colour and opacity, and the paper colour. :func:`look_sha256` hashes them into
+  ``plan.look_sha256``.
+
 Stage ``i``'s fingerprint is the sha256 of a canonical JSON (sorted keys, no spaces) of its own
-parameters and the fingerprint of stage ``i - 1``; the first stage also hashes every input the
-optimisation reads: the seed, the stroke initialisation, the pens as the renderer sees them
-(width in px, colour, opacity, initial strokes), the paper colour, the resolved objective terms
-(with a style image's content hash), the networks, the augmentation, the canvas size and mm per
-px. So a change reruns its stage and everything after it, and nothing before it.
+parameters and the fingerprint of stage ``i - 1``; the first stage also hashes the drawing
+inputs. A change to the drawing reruns its stage and everything after it, and nothing before it.
+
+A change to the look alone keeps every fingerprint: the stored strokes are still the piece, and
+a rebuild re-inks them (pen swapped for another colour, another paper or paper size) instead of
+optimising a new drawing. Each stored stage records the look it was optimised under, the build
+records in build.lock and the report when it differs, and ``penspec build --exact`` reruns such
+stages so the result equals a clean build.
 
 Settings only the emitters read (AxiDraw speeds, heights, delay, max draw length, plot options,
-title, output, the smoke-test section) stay out, so changing them never reruns an optimisation.
+title, output, the smoke-test section) are in neither group.
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ from typing import Any
 from .context import Context
 from .plan import StagePlan
 
-FINGERPRINT_VERSION = 1  # bump when what the runtime does for the same inputs changes
+FINGERPRINT_VERSION = 2  # bump when what the runtime does for the same inputs changes
 
 
 def canonical_json(value: Any) -> str:
@@ -59,8 +72,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def optimisation_inputs(ctx: Context) -> dict[str, Any]:
-    """Everything the first stage's result depends on, and nothing the emitters alone use."""
+def drawing_inputs(ctx: Context) -> dict[str, Any]:
+    """Everything the first stage's strokes depend on except the look (see the module text)."""
     spec = ctx.spec
     objective = ctx.need("objective")
     canvas = ctx.need("canvas")
@@ -74,17 +87,25 @@ def optimisation_inputs(ctx: Context) -> dict[str, Any]:
         "version": FINGERPRINT_VERSION,
         "seed": spec.seed,
         "strokes": dataclasses.asdict(ctx.need("strokes")),
-        "pens": [
-            {"width_px": p.width_px, "rgb": list(p.rgb), "opacity": p.opacity, "strokes": p.strokes}
-            for p in ctx.need("pens")
-        ],
-        "paper_rgb": list(ctx.need("paper").rgb),
+        "pen_strokes": [p.strokes for p in ctx.need("pens")],
         "terms": terms,
         "nets": [_net_entry(spec.base_dir, n) for n in objective.nets],
         "augment": dataclasses.asdict(ctx.need("augment")),
         "canvas": [canvas.width_px, canvas.height_px],
-        "mm_per_px": canvas.mm_per_px,
     }
+
+
+def look_inputs(pens, paper) -> dict[str, Any]:
+    """How the renderer inks the strokes: per pen nib width in canvas px, colour, opacity; the
+    paper colour. Takes plan pens and paper, so the runtime can describe a stored look too."""
+    return {
+        "pens": [{"width_px": p.width_px, "rgb": list(p.rgb), "opacity": p.opacity} for p in pens],
+        "paper_rgb": list(paper.rgb),
+    }
+
+
+def look_sha256(pens, paper) -> str:
+    return sha256_text(canonical_json(look_inputs(pens, paper)))
 
 
 def _net_entry(base_dir: str, net) -> dict[str, Any]:
@@ -112,7 +133,7 @@ def stage_parameters(stage: StagePlan) -> dict[str, Any]:
 
 
 def fingerprint(ctx: Context) -> Context:
-    inputs = optimisation_inputs(ctx)
+    inputs = drawing_inputs(ctx)
     previous = ""
     stages = []
     for stage in ctx.need("stages"):
@@ -121,4 +142,4 @@ def fingerprint(ctx: Context) -> Context:
             payload["inputs"] = inputs
         previous = sha256_text(canonical_json(payload))
         stages.append(replace(stage, fingerprint=previous))
-    return replace(ctx, stages=tuple(stages))
+    return replace(ctx, stages=tuple(stages), look=look_sha256(ctx.need("pens"), ctx.need("paper")))

@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class StagePlan:
     repeat: tuple[int, int] | None = None  # tile: (columns, rows)
     temperature: tuple[float, float] | None = None  # assign_pens
     line: int = 0  # spec line the stage came from
-    fingerprint: str = ""  # chained hash of everything this stage's result depends on
+    fingerprint: str = ""  # chained hash of the drawing this stage's result depends on (not the look)
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,7 @@ class Plan:
     seed: int
     source: str  # the spec's file name (no folders: goldens must not hold paths)
     spec_sha256: str
+    look_sha256: str  # how the renderer inks the strokes (pens' px widths, colours, opacity; paper colour)
     paper: PaperPlan
     canvas: CanvasPlan
     pens: tuple[PenPlan, ...]

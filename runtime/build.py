@@ -1,9 +1,18 @@
 """`penspec build` as a library call: spec file in, plotter files out.
 
-Order of work: load and validate the spec, compile the plan, write ``plan.json``, make sure
-every resource exists (device, renderer, weights, style images) before anything slow starts,
-run the stages (reusing and resuming through the stage store), measure the objective on
-held-out views, hand the scene to the emitters, then write ``metrics.json`` and ``build.lock``.
+Order of work: load and validate the spec, compile the plan; if build.lock shows that the
+folder already holds this exact build (same plan hash, versions, device type and renderer, every
+stage result and output file unchanged on disk) stop there, without importing torch. Otherwise
+write ``plan.json``, make sure every resource exists (device, renderer, weights, style images)
+before anything slow starts, run the stages (reusing and resuming through the stage store),
+measure the objective on held-out views, hand the scene to the emitters, then write
+``metrics.json`` and ``build.lock``. The nets are loaded only when a stage runs or the held-out
+objective must be measured again.
+
+A change to the look only (a pen's colour, nib width or opacity, the paper colour or a paper
+size that changes mm per px) reuses the stored strokes and re-inks them: the drawing stays the
+one that was optimised. build.lock, metrics.json and the report record the look the strokes were
+optimised under; ``exact`` reruns those stages so the result equals a clean build.
 
 Everything written is deterministic on CPU except ``build.lock`` (it records timings) and the
 stage store under ``stages/`` (checkpoints hold zip timestamps); two builds of one spec give
@@ -23,10 +32,17 @@ from pathlib import Path
 
 from penspec.compiler import compile_spec
 from penspec.compiler.plan import Plan
-from penspec.runtime.checkpoint import STAGES_DIR, prune_stale, stage_dir_name
-from penspec.runtime.device import describe_device, make_deterministic, resolve_device
+from penspec.runtime.checkpoint import (
+    STAGES_DIR,
+    StageOutcome,
+    StageStore,
+    look_changes,
+    plan_look,
+    prune_stale,
+    reink_summary,
+    stage_dir_name,
+)
 from penspec.runtime.progress import Reporter, SilentReporter
-from penspec.runtime.runner import RunOptions, RunResult, StageOutcome, run_stages
 from penspec.runtime.scene import Scene
 from penspec.spec import expression_location, load
 from penspec.spec.atomic import atomic_write
@@ -37,6 +53,7 @@ PLAN_FILE = "plan.json"
 METRICS_FILE = "metrics.json"
 LOCK_FILE = "build.lock"
 VERSIONED = ("penspec", "torch", "torchvision", "vpype", "numpy")
+LOCK_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,7 @@ class BuildOptions:
     renderer: str = "torch"
     resume: bool = False
     force: bool = False
+    exact: bool = False  # rerun stages optimised under another look, so the result equals a clean build
 
 
 @dataclass(frozen=True)
@@ -57,10 +75,16 @@ class BuildResult:
     metrics: dict
     files: tuple[Path, ...]
     outcomes: tuple[StageOutcome, ...] = field(default=())
+    up_to_date: bool = False  # the folder already held this build: nothing was run or written
 
     @property
     def reused(self) -> tuple[str, ...]:
         return tuple(o.name for o in self.outcomes if o.reused)
+
+    @property
+    def reinked(self) -> tuple[str, ...]:
+        """Reused stages whose strokes were optimised under another look."""
+        return tuple(o.name for o in self.outcomes if o.reused and o.optimised_look is not None)
 
 
 def piece_name(spec_path: str | os.PathLike) -> str:
@@ -104,6 +128,10 @@ def versions() -> dict[str, str]:
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def remove_partial_writes(out_dir: Path) -> list[Path]:
@@ -182,11 +210,20 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
     started = time.perf_counter()
     spec = load(spec_path, overrides=options.overrides)
     plan = compile_spec(spec)
+    out_dir = output_dir(spec, plan, options.out_dir)
+    plan_json = plan.to_json()
+    current = already_built(out_dir, plan, sha256_text(plan_json), options)
+    if current is not None:
+        for stage in plan.stages:
+            reporter.stage_reused(stage)
+        reporter.note(f"reused stages: {', '.join(current.reused)}; every output is up to date")
+        return current
+
+    from penspec.runtime.device import make_deterministic, resolve_device
+
     device = resolve_device(options.device)
     _check_renderer(options.renderer)
-    out_dir = output_dir(spec, plan, options.out_dir)
     remove_partial_writes(out_dir)
-    plan_json = plan.to_json()
     atomic_write(out_dir / PLAN_FILE, plan_json)
 
     with make_deterministic(device):
@@ -194,51 +231,146 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
 
 
 def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, options: BuildOptions, reporter: Reporter, started: float) -> BuildResult:
-    engine = make_engine(spec, plan, device, options.renderer)
+    from penspec.runtime.runner import RunOptions, reusable, run_stages, stage_stores
+
     run_options = RunOptions(
         out_dir=out_dir,
         resume=options.resume,
         force=options.force,
+        exact=options.exact,
         checkpoint_every=plan.checkpoint_every,
         snapshot_every=plan.snapshot_every,
         spec_file=spec.source,
     )
-    result = run_stages(engine, run_options, reporter)
+    engines: dict[str, object] = {}
+
+    def engine():
+        """The nets and objective, loaded on first use."""
+        if "full" not in engines:
+            engines["full"] = make_engine(spec, plan, device, options.renderer)
+        return engines["full"]
+
+    runs_a_stage = not all(reusable(stage_stores(plan, out_dir, device.type, options.renderer), run_options))
+    result = run_stages(engine() if runs_a_stage else reuse_only_engine(plan, device, options.renderer), run_options, reporter)
     reused = [o.name for o in result.outcomes if o.reused]
     if reused:
         reporter.note(f"reused stages: {', '.join(reused)}")
+    reinked = reinked_stages(plan, result.outcomes)
+    if reinked:
+        reporter.note(f"re-inked, not optimised again: {reink_summary(reinked)} (--exact optimises them under the new look)")
 
-    metrics = held_out_metrics(engine, result, out_dir)
+    metrics = held_out_metrics(engine, result, out_dir, plan)
+    if reinked:
+        metrics = {**metrics, "reinked": reinked}
     scene = result.final.to_scene()
     plan_hash = sha256_text(plan_json)
-    files = emit(plan, scene, out_dir, stem=piece_name(spec.source), provenance=provenance(spec, plan, plan_hash, device, options), metrics=metrics)
+    files = emit(plan, scene, out_dir, stem=piece_name(spec.source), provenance=provenance(spec, plan, plan_hash, device, options, reinked),
+                 metrics=metrics)
     files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
-    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started, metrics))
+    outputs = [out_dir / PLAN_FILE, *files]
+    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started, metrics, outputs))
     prune_stale(out_dir, plan)
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
     return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
 
 
-def held_out_metrics(engine, result: RunResult, out_dir: Path) -> dict:
-    """The objective before and after on held-out views.
+def reuse_only_engine(plan: Plan, device, backend: str):
+    """An engine without nets, for a run that loads every stage from the store (no step runs,
+    so loading the nets would only cost time)."""
+    from penspec.runtime.stages import Engine
 
-    Kept beside the last stage's stored result: a build that reuses every stage reads it back
-    instead of running the nets again (most of an unchanged rebuild's time otherwise).
+    return Engine(plan=plan, nets={}, objective=None, device=device, backend=backend)
+
+
+def reinked_stages(plan: Plan, outcomes) -> list[dict]:
+    """Reused stages optimised under another look: which, the look they saw, what changed."""
+    now = plan_look(plan)
+    return [
+        {"stage": o.name, "optimised_under": o.optimised_look, "changes": look_changes(o.optimised_look, now)}
+        for o in outcomes
+        if o.reused and o.optimised_look is not None
+    ]
+
+
+def _device_type_without_torch(choice: str) -> str | None:
+    """The device type ``--device choice`` resolves to, when that is known without importing
+    torch: ``cpu`` asked for, or ``auto`` on a machine with no GPU driver at all (no NVIDIA or
+    ROCm device nodes). None when only torch can tell."""
+    choice = (choice or "auto").strip().lower()
+    if choice == "cpu":
+        return "cpu"
+    gpu_nodes = ("/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia/version", "/dev/kfd", "/dev/dxg")
+    if choice == "auto" and not any(os.path.exists(p) for p in gpu_nodes):
+        return "cpu"
+    return None
+
+
+def already_built(out_dir: Path, plan: Plan, plan_hash: str, options: BuildOptions) -> BuildResult | None:
+    """The result of the build this folder already holds, when build.lock shows it was made from
+    the same plan with the same versions, device type and renderer, and every stage result and
+    output it lists is still on disk unchanged; else None. Reads files only (no torch)."""
+    if options.force or options.resume:
+        return None
+    try:
+        lock = json.loads((out_dir / LOCK_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    device_type = _device_type_without_torch(options.device)
+    same = (
+        lock.get("lock_version") == LOCK_VERSION
+        and lock.get("plan_sha256") == plan_hash
+        and lock.get("renderer") == options.renderer
+        and device_type is not None
+        and lock.get("device_type") == device_type
+        and lock.get("versions") == versions()
+        and not (options.exact and any(s.get("optimised_under") for s in lock.get("stages", [])))
+        and [s.get("fingerprint") for s in lock.get("stages", [])] == [s.fingerprint for s in plan.stages]
+    )
+    if not same:
+        return None
+    look = plan_look(plan)
+    stores = [StageStore(out_dir, stage, device_type, options.renderer, look) for stage in plan.stages]
+    for store, entry in zip(stores, lock["stages"], strict=True):
+        if not store.complete() or file_sha256(store.result_path) != entry.get("result_sha256"):
+            return None
+    outputs = lock.get("outputs") or {}
+    for rel, digest in outputs.items():
+        path = out_dir / rel
+        if not path.is_file() or file_sha256(path) != digest:
+            return None
+    metrics = json.loads((out_dir / METRICS_FILE).read_text(encoding="utf-8"))
+    outcomes = tuple(
+        StageOutcome(s["name"], s["kind"], s["fingerprint"], True, 0, 0, float(s.get("seconds", 0.0)), s.get("optimised_under"))
+        for s in lock["stages"]
+    )
+    scene = Scene.load(stores[-1].scene_path)
+    files = tuple(out_dir / rel for rel in outputs) + (out_dir / LOCK_FILE,)
+    return BuildResult(out_dir, plan, scene, metrics, files, outcomes, up_to_date=True)
+
+
+def held_out_metrics(engine, result, out_dir: Path, plan: Plan) -> dict:
+    """The objective before and after on held-out views, under the plan's look.
+
+    Kept beside the last stage's stored result with the look it was measured under: a build that
+    reuses every stage under the same look reads it back instead of loading and running the nets
+    (most of an unchanged rebuild's time otherwise). ``engine`` is called only when needed.
     """
     from penspec.runtime.metrics import objective_metrics
 
-    cache = out_dir / STAGES_DIR / stage_dir_name(engine.plan.stages[-1]) / METRICS_FILE
+    cache = out_dir / STAGES_DIR / stage_dir_name(plan.stages[-1]) / METRICS_FILE
     if result.outcomes and all(o.reused for o in result.outcomes) and cache.is_file():
-        return json.loads(cache.read_text(encoding="utf-8"))
-    metrics = objective_metrics(engine, result.initial, result.final)
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+        if stored.get("look_sha256") == plan.look_sha256:
+            return stored
+    metrics = {**objective_metrics(engine(), result.initial, result.final), "look_sha256": plan.look_sha256}
     atomic_write(cache, json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 
-def provenance(spec: Spec, plan: Plan, plan_hash: str, device, options: BuildOptions) -> dict:
+def provenance(spec: Spec, plan: Plan, plan_hash: str, device, options: BuildOptions, reinked: list[dict] = ()) -> dict:
     """What the emitters record in every SVG and the report: no paths, dates or timings."""
-    return {
+    out = {
         "spec": Path(spec.source).name,
         "spec_sha256": plan.spec_sha256,
         "plan_sha256": plan_hash,
@@ -248,27 +380,41 @@ def provenance(spec: Spec, plan: Plan, plan_hash: str, device, options: BuildOpt
         "renderer": options.renderer,
         "device": device.type,
     }
+    if reinked:
+        # the strokes were optimised for another look and are drawn re-inked
+        out["optimised_under_another_look"] = reink_summary(reinked)
+    return out
 
 
-def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str, result: RunResult, seconds: float,
-               metrics: dict | None = None) -> Path:
-    """build.lock: what made this build (hashes, seed, versions, device, renderer, stage
-    fingerprints), how long each stage took and the objective before/after. The timings make
-    it differ run to run."""
+def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str, result, seconds: float,
+               metrics: dict | None = None, outputs: list[Path] = ()) -> Path:
+    """build.lock: what made this build (hashes, seed, versions, device, renderer, the look, stage
+    fingerprints and result hashes, the look each reused stage was optimised under when it was
+    another), how long each stage took, the objective before/after, and the sha256 of every
+    output, so the next build can tell the folder is up to date. The timings make it differ run
+    to run."""
+    from penspec.runtime.device import describe_device
+
+    stores = {stage.name: StageStore(out_dir, stage, device.type, renderer) for stage in plan.stages}
     lock = {
+        "lock_version": LOCK_VERSION,
         "spec": plan.source,
         "spec_sha256": plan.spec_sha256,
         "plan_sha256": plan_hash,
         "seed": plan.seed,
         "versions": versions(),
         "device": str(describe_device(device)),
+        "device_type": device.type,
         "renderer": renderer,
+        "look": plan_look(plan),
         "stages": [
             {
                 "name": o.name,
                 "kind": o.kind,
                 "fingerprint": o.fingerprint,
+                "result_sha256": file_sha256(stores[o.name].result_path),
                 "reused": o.reused,
+                "optimised_under": o.optimised_look,
                 "resumed_at": o.resumed_at,
                 "steps_run": o.steps_run,
                 "seconds": round(o.seconds, 3),
@@ -276,6 +422,7 @@ def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str,
             for o in result.outcomes
         ],
         "seconds": round(seconds, 3),
+        "outputs": {p.relative_to(out_dir).as_posix(): file_sha256(p) for p in outputs},
     }
     if metrics and "objective" in metrics:
         lock["objective"] = {k: metrics["objective"][k] for k in ("before", "after")}

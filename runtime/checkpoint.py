@@ -6,11 +6,14 @@
   every ``checkpoint_every`` steps and on Ctrl-C;
 - ``result.pt`` and ``scene.npz``: the strokes after the stage;
 - ``stage.json``: written last, it marks the stage complete and says what made it (full
-  fingerprint, device type, renderer, seconds).
+  fingerprint, device type, renderer, the look it was optimised under, seconds).
 
-A rebuild reuses a complete stage whose fingerprint, device type and renderer match. Every
-file is written atomically (temp file + rename), so a killed build leaves either the old or the
-new file, never half of one.
+A rebuild reuses a complete stage whose fingerprint, device type and renderer match; whether a
+stage optimised under another look (pen colours, nib px widths, opacity, paper colour) is reused
+is the runner's choice. A checkpoint resumes only under the look it was made with. Every file is
+written atomically (temp file + rename), so a killed build leaves either the old or the new
+file, never half of one. Torch is imported only to read or write tensors, so checking what is
+stored stays cheap.
 """
 
 from __future__ import annotations
@@ -21,22 +24,89 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+from typing import TYPE_CHECKING
+
+from penspec.compiler.fingerprint import look_inputs
 from penspec.compiler.plan import Plan, StagePlan
-from penspec.runtime.strokes import Strokes
 from penspec.spec.atomic import atomic_write
+
+if TYPE_CHECKING:
+    from penspec.runtime.strokes import Strokes
 
 STAGES_DIR = "stages"
 
 
 def save_torch(path: Path, value: dict) -> None:
+    import torch
+
     buf = io.BytesIO()
     torch.save(value, buf)
     atomic_write(path, buf.getvalue())
 
 
 def load_torch(path: Path) -> dict:
+    import torch
+
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def plan_look(plan: Plan) -> dict:
+    """The look of ``plan`` as recorded beside a stage: its hash, and per pen the values a person
+    recognises (colour, width, opacity) beside the px values the renderer used."""
+    px = look_inputs(plan.pens, plan.paper)
+    return {
+        "sha256": plan.look_sha256,
+        "pens": [
+            {"id": p.id, "color": p.color, "width_mm": p.width_mm, "width_px": e["width_px"], "opacity": p.opacity}
+            for p, e in zip(plan.pens, px["pens"], strict=True)
+        ],
+        "paper": plan.paper.color,
+    }
+
+
+def look_changes(old: dict, new: dict) -> list[str]:
+    """What differs between two recorded looks, in words: ``pen blue colour #1f4e9c -> #2255aa``."""
+    out = []
+    old_pens = {p["id"]: p for p in old.get("pens", [])}
+    for pen in new.get("pens", []):
+        was = old_pens.get(pen["id"])
+        if was is None:
+            continue
+        for key, name in (("color", "colour"), ("width_mm", "width mm"), ("width_px", "width px"), ("opacity", "opacity")):
+            if was.get(key) != pen.get(key):
+                out.append(f"pen {pen['id']} {name} {_short(was.get(key))} -> {_short(pen.get(key))}")
+    if old.get("paper") != new.get("paper"):
+        out.append(f"paper colour {old.get('paper')} -> {new.get('paper')}")
+    if not out and old.get("sha256") != new.get("sha256"):
+        out.append("look changed")
+    return out
+
+
+def reink_summary(reinked: list[dict]) -> str:
+    """One line for the re-inked stages (from the build), stages with the same changes grouped:
+    ``0-optimize, 1-tile: pen red colour #cc2222 -> #2255cc``."""
+    groups: dict[str, list[str]] = {}
+    for entry in reinked:
+        groups.setdefault("; ".join(entry["changes"]), []).append(entry["stage"])
+    return " | ".join(f"{', '.join(stages)}: {changes}" for changes, stages in groups.items())
+
+
+def _short(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """What happened to one stage in a build (build.lock records it)."""
+
+    name: str
+    kind: str
+    fingerprint: str
+    reused: bool
+    resumed_at: int  # step the stage resumed from (0 = from the start)
+    steps_run: int
+    seconds: float
+    optimised_look: dict | None = None  # a reused result's look, when it differs from the plan's
 
 
 @dataclass(frozen=True)
@@ -47,6 +117,7 @@ class StageStore:
     stage: StagePlan
     device_type: str
     backend: str
+    look: dict | None = None  # plan_look() of the build writing this stage
 
     @property
     def dir(self) -> Path:
@@ -84,13 +155,24 @@ class StageStore:
             return None
 
     def complete(self) -> bool:
-        """A finished result made from the same inputs on the same kind of device and renderer."""
+        """A finished result made from the same drawing on the same kind of device and renderer
+        (under any look: see :meth:`stored_look`)."""
         meta = self.meta()
         if not meta or not self.result_path.is_file():
             return False
         return all(meta.get(k) == v for k, v in self._identity().items())
 
+    def stored_look(self) -> dict | None:
+        """The look the stored result was optimised under."""
+        return (self.meta() or {}).get("look")
+
+    def same_look(self) -> bool:
+        stored = self.stored_look() or {}
+        return self.look is not None and stored.get("sha256") == self.look["sha256"]
+
     def load_result(self) -> Strokes:
+        from penspec.runtime.strokes import Strokes
+
         return Strokes.from_state_dict(load_torch(self.result_path)["strokes"])
 
     def save_result(self, strokes: Strokes, seconds: float, final_state: dict | None = None) -> None:
@@ -101,19 +183,22 @@ class StageStore:
             payload["final_state"] = final_state
         save_torch(self.result_path, payload)
         strokes.to_scene().save(self.scene_path)
-        meta = {**self._identity(), "seconds": round(seconds, 3), "complete": True}
+        meta = {**self._identity(), "look": self.look, "seconds": round(seconds, 3), "complete": True}
         atomic_write(self.meta_path, json.dumps(meta, indent=2) + "\n")
         self.checkpoint_path.unlink(missing_ok=True)
 
+    def _checkpoint_identity(self) -> dict:
+        return {**self._identity(), "look": (self.look or {}).get("sha256")}
+
     def save_checkpoint(self, state: dict) -> None:
-        save_torch(self.checkpoint_path, {**self._identity(), "state": state})
+        save_torch(self.checkpoint_path, {**self._checkpoint_identity(), "state": state})
 
     def load_checkpoint(self) -> dict | None:
-        """The in-progress state, when one exists for exactly this stage."""
+        """The in-progress state, when one exists for exactly this stage under this look."""
         if not self.checkpoint_path.is_file():
             return None
         data = load_torch(self.checkpoint_path)
-        if any(data.get(k) != v for k, v in self._identity().items()):
+        if any(data.get(k) != v for k, v in self._checkpoint_identity().items()):
             return None
         return data["state"]
 

@@ -16,16 +16,27 @@ import click
 @click.option("--renderer", type=click.Choice(["torch", "diffvg"]), default="torch", show_default=True, help="Differentiable renderer backend.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted stage from its last checkpoint.")
 @click.option("--force", is_flag=True, help="Rerun every stage, even those whose stored result is still valid.")
-def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device: str, renderer: str, resume: bool, force: bool) -> None:
-    """Build a piece from its SPEC: optimise the strokes and write the plotter files."""
+@click.option("--exact", is_flag=True,
+              help="After a change to the look (pen colour, width, opacity, paper), optimise the stored strokes again "
+                   "instead of re-inking them, so the result equals a clean build.")
+def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device: str, renderer: str, resume: bool, force: bool,
+              exact: bool) -> None:
+    """Build a piece from its SPEC: optimise the strokes and write the plotter files.
+
+    A rebuild reuses every stored stage whose drawing is unchanged. A change to the look only
+    re-inks the stored strokes (build.lock and the report say so); --exact optimises them again.
+    """
     from penspec.runtime.build import BuildOptions, build
     from penspec.runtime.progress import RichReporter
 
     reporter = RichReporter()
-    options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, resume=resume, force=force)
+    options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, resume=resume, force=force, exact=exact)
     result = build(spec, options, reporter)
     objective = result.metrics["objective"]
     console = reporter.console
     for term in objective["terms"]:
         console.print(f"  {term['term']}: {term['before']:.6g} -> {term['after']:.6g}")
-    console.print(f"built {result.plan.title!r} into {result.out_dir}/ ({len(result.files)} files)")
+    if result.up_to_date:
+        console.print(f"{result.plan.title!r} in {result.out_dir}/ is up to date ({len(result.files)} files)")
+    else:
+        console.print(f"built {result.plan.title!r} into {result.out_dir}/ ({len(result.files)} files)")

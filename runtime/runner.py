@@ -3,7 +3,9 @@
 For each stage, in order:
 
 1. while every earlier stage was reused (and ``force`` is off), a complete stored result with
-   the same fingerprint is loaded instead of recomputed;
+   the same fingerprint is loaded instead of recomputed. A result optimised under another look
+   (a pen's colour, nib width or opacity, the paper colour) is reused too and re-inked by the
+   emitters, unless ``exact`` is on: then it reruns, so the result equals a clean build;
 2. otherwise, with ``resume``, an in-progress checkpoint of exactly this stage continues where
    it stopped; without it the stage starts from step 0;
 3. the loop checkpoints every ``checkpoint_every`` steps and writes a PNG snapshot of the
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from penspec.compiler.plan import StagePlan
-from penspec.runtime.checkpoint import StageStore
+from penspec.compiler.plan import Plan
+from penspec.runtime.checkpoint import StageOutcome, StageStore, plan_look
 from penspec.runtime.draw import render_region, to_png
 from penspec.runtime.progress import Reporter, SilentReporter
 from penspec.runtime.stages import (
@@ -46,20 +49,10 @@ class RunOptions:
     out_dir: Path
     resume: bool = False
     force: bool = False
+    exact: bool = False  # rerun stages optimised under another look
     checkpoint_every: int = 25
     snapshot_every: int = 0
     spec_file: str = ""  # for StageError origins
-
-
-@dataclass(frozen=True)
-class StageOutcome:
-    name: str
-    kind: str
-    fingerprint: str
-    reused: bool
-    resumed_at: int  # step the stage resumed from (0 = from the start)
-    steps_run: int
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -104,22 +97,36 @@ def _origin(stage: StagePlan, options: RunOptions) -> Location | None:
     return Location(options.spec_file, stage.line, 1 if stage.line else 0)
 
 
+def stage_stores(plan: Plan, out_dir: Path, device_type: str, backend: str) -> list[StageStore]:
+    look = plan_look(plan)
+    return [StageStore(out_dir, stage, device_type, backend, look) for stage in plan.stages]
+
+
+def reusable(stores: list[StageStore], options: RunOptions) -> list[bool]:
+    """Which stages a run with ``options`` will load instead of run: the leading ones whose
+    stored result is complete (and, with ``exact``, made under the same look)."""
+    out, reusing = [], not options.force
+    for store in stores:
+        reusing = reusing and store.complete() and (store.same_look() or not options.exact)
+        out.append(reusing)
+    return out
+
+
 def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = None) -> RunResult:
     """Run every stage of ``engine.plan``; returns the strokes before and after."""
     reporter = reporter or SilentReporter()
     strokes = initial_strokes(engine.plan, engine.device)
     initial = strokes
     outcomes: list[StageOutcome] = []
-    reusing = not options.force
-    for stage in engine.plan.stages:
-        store = StageStore(options.out_dir, stage, engine.device.type, engine.backend)
-        if reusing and store.complete():
+    stores = stage_stores(engine.plan, options.out_dir, engine.device.type, engine.backend)
+    for stage, store, reuse in zip(engine.plan.stages, stores, reusable(stores, options), strict=True):
+        if reuse:
             strokes = store.load_result().to(engine.device)
             reporter.stage_reused(stage)
             meta = store.meta() or {}
-            outcomes.append(StageOutcome(stage.name, stage.kind, stage.fingerprint, True, 0, 0, float(meta.get("seconds", 0.0))))
+            other_look = None if store.same_look() else store.stored_look()
+            outcomes.append(StageOutcome(stage.name, stage.kind, stage.fingerprint, True, 0, 0, float(meta.get("seconds", 0.0)), other_look))
             continue
-        reusing = False
         try:
             strokes, outcome = _run_one(engine, stage, strokes, store, options, reporter)
         except (KeyboardInterrupt, PenspecError):

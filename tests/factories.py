@@ -60,11 +60,12 @@ def make_plan(canvas: int = 64, strokes: int = 12, steps: int = 4, pens: int = 2
         module="layer1", channels=64, channel=3,
     )
     plan = Plan(
-        version=1,
+        version=2,
         title="test piece",
         seed=7,
         source="spec.yaml",
         spec_sha256="0" * 64,
+        look_sha256="1" * 64,
         paper=PaperPlan(name="a6", width_mm=paper_w, height_mm=paper_h, landscape=False, margin_mm=margin, color="#ffffff", rgb=(1.0, 1.0, 1.0)),
         canvas=CanvasPlan(width_px=canvas, height_px=canvas, mm_per_px=mm_per_px, origin_mm=origin),
         pens=pen_plans,

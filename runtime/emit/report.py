@@ -126,6 +126,8 @@ def build_report(
     }
     if metrics and "objective" in metrics:
         report["objective"] = metrics["objective"]
+    if metrics and metrics.get("reinked"):
+        report["reinked"] = metrics["reinked"]
     return report
 
 
@@ -170,6 +172,13 @@ def report_markdown(report: Mapping) -> str:
         lines += ["", "## Objective", ""]
         if "before" in obj and "after" in obj:
             lines.append(f"before {obj['before']:.6g}, after {obj['after']:.6g}")
+    if report.get("reinked"):
+        from penspec.runtime.checkpoint import reink_summary
+
+        lines += ["", "## Re-inked strokes", "",
+                  "These stages' strokes were optimised under another look and are drawn unchanged in the new one: "
+                  f"{_md(reink_summary(report['reinked']))}. The objective above is measured under the new look. "
+                  "`penspec build --exact` optimises them again under it, as a clean build does."]
     if report["warnings"]:
         lines += ["", "## Warnings", ""] + [f"- {_md(w)}" for w in report["warnings"]]
     prov = report["provenance"]

@@ -1,5 +1,6 @@
-"""Fingerprints: a change reruns its own stage and those after it, never the ones before, and
-settings only the emitters read rerun nothing."""
+"""Fingerprints: a change to the drawing reruns its own stage and those after it, never the ones
+before; a change to the look (how the pens ink) changes the plan's look hash and no fingerprint;
+settings only the emitters read change neither."""
 
 import dataclasses
 
@@ -16,6 +17,10 @@ def base():
 
 def prints(spec):
     return [s.fingerprint for s in compile_spec(spec).stages]
+
+
+def look(spec):
+    return compile_spec(spec).look_sha256
 
 
 def changed(a, b):
@@ -44,15 +49,26 @@ EMITTER_ONLY = {
 @pytest.mark.parametrize("what", sorted(EMITTER_ONLY))
 def test_emitter_only_settings_rerun_nothing(what):
     assert changed(base(), EMITTER_ONLY[what](base())) == [False, False, False]
+    assert look(EMITTER_ONLY[what](base())) == look(base())
 
 
-OPTIMISATION_INPUTS = {
-    "seed": lambda s: dataclasses.replace(s, seed=1),
+LOOK = {
     "pen width": lambda s: dataclasses.replace(s, pens=(dataclasses.replace(s.pens[0], width_mm=0.5),)),
     "pen colour": lambda s: dataclasses.replace(s, pens=(pen(color="#1f4e9c"),)),
     "pen opacity": lambda s: dataclasses.replace(s, pens=(dataclasses.replace(s.pens[0], opacity=0.5),)),
     "paper colour": lambda s: dataclasses.replace(s, paper=dataclasses.replace(s.paper, rgb=(1.0, 1.0, 0.9))),
-    "margin (mm per px)": lambda s: dataclasses.replace(s, paper=dataclasses.replace(s.paper, margin_mm=25.0)),
+    "margin (mm per px, so nib px)": lambda s: dataclasses.replace(s, paper=dataclasses.replace(s.paper, margin_mm=25.0)),
+}
+
+
+@pytest.mark.parametrize("what", sorted(LOOK))
+def test_look_changes_keep_every_fingerprint_and_change_the_look(what):
+    assert changed(base(), LOOK[what](base())) == [False, False, False]
+    assert look(LOOK[what](base())) != look(base())
+
+
+OPTIMISATION_INPUTS = {
+    "seed": lambda s: dataclasses.replace(s, seed=1),
     "strokes": lambda s: dataclasses.replace(s, strokes=dataclasses.replace(s.strokes, extent=0.2)),
     "objective": lambda s: dataclasses.replace(s, objective=dataclasses.replace(
         s.objective, terms=(dataclasses.replace(s.objective.terms[0], channel=7),))),
@@ -64,6 +80,7 @@ OPTIMISATION_INPUTS = {
 @pytest.mark.parametrize("what", sorted(OPTIMISATION_INPUTS))
 def test_optimisation_inputs_rerun_everything(what):
     assert changed(base(), OPTIMISATION_INPUTS[what](base())) == [True, True, True]
+    assert look(OPTIMISATION_INPUTS[what](base())) == look(base())
 
 
 def test_a_stage_change_reruns_it_and_later_stages_only():

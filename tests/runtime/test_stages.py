@@ -9,7 +9,7 @@ import pytest
 import torch
 from factories import make_plan
 from penspec.compiler.plan import StagePlan
-from penspec.runtime.checkpoint import StageStore
+from penspec.runtime.checkpoint import StageStore, plan_look
 from penspec.runtime.nets import load_net
 from penspec.runtime.objectives import build_objective
 from penspec.runtime.progress import SilentReporter
@@ -147,11 +147,24 @@ def test_resume_from_a_checkpoint_gives_the_uninterrupted_result(engine, tmp_pat
     run = StageRun(eng, plan.stages[0], initial_strokes(plan))
     for _ in range(4):
         run.step()
-    store = StageStore(tmp_path / "b", plan.stages[0], "cpu", "torch")
+    store = StageStore(tmp_path / "b", plan.stages[0], "cpu", "torch", plan_look(plan))
     store.save_checkpoint(run.state_dict())
     resumed = run_stages(eng, RunOptions(out_dir=tmp_path / "b", resume=True))
     assert resumed.outcomes[0].resumed_at == 4 and resumed.outcomes[0].steps_run == 2
     assert torch.equal(resumed.final.points, straight.final.points)
+
+
+def test_a_checkpoint_made_under_another_look_is_not_resumed(engine, tmp_path):
+    """Half a stage optimised for one pen colour must not be finished for another."""
+    plan = dataclasses.replace(engine.plan, stages=(stage(steps=4),))
+    eng = dataclasses.replace(engine, plan=plan)
+    run = StageRun(eng, plan.stages[0], initial_strokes(plan))
+    run.step()
+    old_look = {**plan_look(plan), "sha256": "9" * 64}
+    StageStore(tmp_path, plan.stages[0], "cpu", "torch", old_look).save_checkpoint(run.state_dict())
+    assert StageStore(tmp_path, plan.stages[0], "cpu", "torch", plan_look(plan)).load_checkpoint() is None
+    out = run_stages(eng, RunOptions(out_dir=tmp_path, resume=True))
+    assert out.outcomes[0].resumed_at == 0 and out.outcomes[0].steps_run == 4
 
 
 def test_checkpoint_of_another_stage_version_is_ignored(engine, tmp_path):
@@ -183,7 +196,7 @@ def test_ctrl_c_saves_a_checkpoint_then_stops(engine, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         run_stages(eng, RunOptions(out_dir=tmp_path, checkpoint_every=0), CtrlCAtStep2())
-    store = StageStore(tmp_path, plan.stages[0], "cpu", "torch")
+    store = StageStore(tmp_path, plan.stages[0], "cpu", "torch", plan_look(plan))
     assert not store.complete()
     assert store.load_checkpoint()["next_step"] == 2
     resumed = run_stages(eng, RunOptions(out_dir=tmp_path, resume=True))
