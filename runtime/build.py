@@ -264,11 +264,11 @@ def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, option
         metrics = {**metrics, "reinked": reinked}
     scene = result.final.to_scene()
     plan_hash = sha256_text(plan_json)
-    files = emit(plan, scene, out_dir, stem=piece_name(spec.source), provenance=provenance(spec, plan, plan_hash, device, options, reinked),
-                 metrics=metrics)
+    files = [out_dir / PLAN_FILE]
+    files += emit(plan, scene, out_dir, stem=piece_name(spec.source), provenance=provenance(spec, plan, plan_hash, device, options, reinked),
+                  metrics=metrics)
     files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
-    outputs = [out_dir / PLAN_FILE, *files]
-    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started, metrics, outputs))
+    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started, metrics, list(files)))
     prune_stale(out_dir, plan)
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
