@@ -2,7 +2,8 @@
 
 The inputs of the optimisation fall in two groups:
 
-- the *drawing*: the seed, the stroke initialisation and each pen's share of it, the resolved
+- the *drawing*: the seed, the stroke initialisation, the pens' ids in order and each one's
+  share of the strokes, the resolved
   objective terms (with a style image's content hash), the networks, the augmentation, the
   canvas size in px and the stages' own parameters. They decide which strokes exist and what
   they are pushed towards.
@@ -87,7 +88,9 @@ def drawing_inputs(ctx: Context) -> dict[str, Any]:
         "version": FINGERPRINT_VERSION,
         "seed": spec.seed,
         "strokes": dataclasses.asdict(ctx.need("strokes")),
-        "pen_strokes": [p.strokes for p in ctx.need("pens")],
+        # ids in order: strokes belong to a pen by its place, so renaming or reordering pens
+        # (whose colours move with them) is a new drawing, not a re-ink
+        "pens": [{"id": p.id, "strokes": p.strokes} for p in ctx.need("pens")],
         "terms": terms,
         "nets": [_net_entry(spec.base_dir, n) for n in objective.nets],
         "augment": dataclasses.asdict(ctx.need("augment")),

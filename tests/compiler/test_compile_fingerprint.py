@@ -83,6 +83,14 @@ def test_optimisation_inputs_rerun_everything(what):
     assert look(OPTIMISATION_INPUTS[what](base())) == look(base())
 
 
+def test_reordering_pens_is_a_new_drawing_not_a_re_ink():
+    """Strokes belong to a pen by its place: swapping two pens must not recolour their strokes."""
+    two = dataclasses.replace(base(), pens=(pen("black"), pen("blue", color="#1f4e9c")),
+                              strokes=dataclasses.replace(base().strokes, pens=(("black", 0.5), ("blue", 0.5))))
+    swapped = dataclasses.replace(two, pens=tuple(reversed(two.pens)), strokes=dataclasses.replace(two.strokes, pens=tuple(reversed(two.strokes.pens))))
+    assert changed(two, swapped) == [True, True, True]
+
+
 def test_a_stage_change_reruns_it_and_later_stages_only():
     later = dataclasses.replace(base(), stages=(optimize(256), tile(4), finetune(steps=100)))
     assert changed(base(), later) == [False, False, True]
