@@ -309,25 +309,30 @@ def _device_type_without_torch(choice: str) -> str | None:
 def already_built(out_dir: Path, plan: Plan, plan_hash: str, options: BuildOptions) -> BuildResult | None:
     """The result of the build this folder already holds, when build.lock shows it was made from
     the same plan with the same versions, device type and renderer, and every stage result and
-    output it lists is still on disk unchanged; else None. Reads files only (no torch)."""
+    output it lists is still on disk unchanged; else None. Reads files only: torch is imported
+    only on a machine with a GPU driver, to tell whether ``auto`` means CUDA."""
     if options.force or options.resume:
         return None
     try:
         lock = json.loads((out_dir / LOCK_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    device_type = _device_type_without_torch(options.device)
     same = (
         lock.get("lock_version") == LOCK_VERSION
         and lock.get("plan_sha256") == plan_hash
         and lock.get("renderer") == options.renderer
-        and device_type is not None
-        and lock.get("device_type") == device_type
         and lock.get("versions") == versions()
         and not (options.exact and any(s.get("optimised_under") for s in lock.get("stages", [])))
         and [s.get("fingerprint") for s in lock.get("stages", [])] == [s.fingerprint for s in plan.stages]
     )
     if not same:
+        return None
+    device_type = _device_type_without_torch(options.device)
+    if device_type is None:  # a GPU driver is present: only torch can say whether CUDA is usable
+        from penspec.runtime.device import resolve_device
+
+        device_type = resolve_device(options.device).type
+    if lock.get("device_type") != device_type:
         return None
     look = plan_look(plan)
     stores = [StageStore(out_dir, stage, device_type, options.renderer, look) for stage in plan.stages]
@@ -339,6 +344,8 @@ def already_built(out_dir: Path, plan: Plan, plan_hash: str, options: BuildOptio
         path = out_dir / rel
         if not path.is_file() or file_sha256(path) != digest:
             return None
+    if METRICS_FILE not in outputs:
+        return None
     metrics = json.loads((out_dir / METRICS_FILE).read_text(encoding="utf-8"))
     outcomes = tuple(
         StageOutcome(s["name"], s["kind"], s["fingerprint"], True, 0, 0, float(s.get("seconds", 0.0)), s.get("optimised_under"))
