@@ -15,8 +15,9 @@ A deliberately simple model, good for "is this a 10 minute or a 3 hour plot":
   Beardwood-Halton-Hammersley constant 0.7124 plus ~25 % for a greedy order); without it each hop
   averages 0.5214 of the canvas side (mean distance of two random points in a square). Plus the
   trip from home to the canvas centre and back.
-- Time: AxiDraw's motion model (compiler/motion.py) with each pen's speeds, heights and delay:
-  each stroke a smooth rest-to-rest run, each hop likewise pen-up, each lift and drop a servo move.
+- Time: AxiDraw's motion model (compiler/motion.py) with each pen's speeds and heights: each
+  stroke a smooth rest-to-rest run, each hop likewise pen-up, each lift and drop a servo move;
+  the pen's delay once, at the start of its layer (AxiDraw's ``+D``, as the plot report counts it).
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ def pen_time_s(pen: PenPlan, accel: int, strokes: int, stroke_mm: float, hops_mm
         accel=accel,
         pen_pos_down=pen.pen_pos_down,
         pen_pos_up=pen.pen_pos_up,
-        delay_ms=pen.delay_ms,
     )
     v_down, v_up = speed_mm_s(settings.speed_pendown), speed_mm_s(settings.speed_penup)
     a_down, a_up = accel_mm_s2(settings.accel, True), accel_mm_s2(settings.accel, False)
@@ -65,7 +65,7 @@ def pen_time_s(pen: PenPlan, accel: int, strokes: int, stroke_mm: float, hops_mm
     hop = hops_mm / strokes
     travel = strokes * move_time(hop, v_up, a_up) + 2 * move_time(home_mm, v_up, a_up)
     servo = strokes * (servo_time(settings, True) + servo_time(settings, False))
-    return draw + travel + servo
+    return draw + travel + servo + pen.delay_ms / 1000.0
 
 
 def estimate(ctx: Context) -> Context:

@@ -81,11 +81,18 @@ def test_time_agrees_with_the_motion_model_on_equivalent_paths():
         paths.append([(0.0, y), (length, y)] if i % 2 == 0 else [(length, y), (0.0, y)])
     ours = pen_time_s(p, 75, n, length, hop * n, home)
     settings = MotionSettings(speed_pendown=p.speed_pendown, speed_penup=p.speed_penup, accel=75,
-                              pen_pos_down=p.pen_pos_down, pen_pos_up=p.pen_pos_up, delay_ms=p.delay_ms)
+                              pen_pos_down=p.pen_pos_down, pen_pos_up=p.pen_pos_up)
     ref = plot_time(paths, settings, home=(0.0, -home))
     # same draw and servo time; travel differs only in how the hops are laid out
     assert ours == pytest.approx(ref.total_s, rel=0.1)
     assert ref.lifts == n
+
+
+def test_a_pen_delay_is_spent_once_at_its_layer_start():
+    """The spec's pen delay is AxiDraw's +D: once per layer, not at every lift (as the report)."""
+    p = compile_spec(make_spec()).pens[0]
+    slow = dataclasses.replace(p, delay_ms=500)
+    assert pen_time_s(slow, 75, 200, 17.0, 900.0, 50.0) - pen_time_s(p, 75, 200, 17.0, 900.0, 50.0) == pytest.approx(0.5)
 
 
 def test_estimates_are_plausible_for_a_real_piece():
