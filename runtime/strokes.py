@@ -125,9 +125,18 @@ def pen_counts(plan: Plan, count: int) -> list[int]:
     return [int(c) for c in counts]
 
 
+def fold_into(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Reflect values into ``[lo, hi]`` as if both ends were mirrors (a walk that leaves the
+    interval bounces back in by as much as it overshot)."""
+    span = hi - lo
+    v = np.mod(np.asarray(values, dtype=np.float64) - lo, 2.0 * span)
+    return lo + span - np.abs(v - span)
+
+
 def init_strokes(plan: Plan, region: tuple[int, int], *, count: int | None = None) -> Strokes:
     """Seeded random strokes: a start point anywhere in the region, then each next control
-    point within ``extent * min(w, h)`` of the previous one, clamped to the region."""
+    point within ``extent * min(w, h)`` of the previous one, reflected back into the region
+    where the walk leaves it (clipping instead put whole segments on the border)."""
     w, h = region
     count = plan.strokes.count if count is None else count
     rng = np.random.default_rng([int(plan.seed), INIT])
@@ -146,7 +155,7 @@ def init_strokes(plan: Plan, region: tuple[int, int], *, count: int | None = Non
         start = rng.uniform((0.0, 0.0), (w, h))
         steps = rng.uniform(-radius, radius, size=(3 * segments, 2))
         chain = np.vstack([start, start + np.cumsum(steps, axis=0)])
-        chain = np.clip(chain, (0.0, 0.0), (w, h))
+        chain = np.stack([fold_into(chain[:, 0], 0.0, w), fold_into(chain[:, 1], 0.0, h)], axis=1)
         for j in range(segments):
             index.append(base + 3 * j + np.arange(4))
             segment_stroke.append(s)

@@ -11,6 +11,7 @@ from penspec.runtime.scene import Scene
 from penspec.runtime.strokes import (
     Strokes,
     clamp_points_,
+    fold_into,
     init_strokes,
     pen_counts,
     tile_strokes,
@@ -76,6 +77,22 @@ def test_tile_translates_copies_and_keeps_pens():
         assert torch.allclose(tcp[k * n : (k + 1) * n], cp + torch.tensor([col * 32.0, row * 16.0]))
     assert torch.equal(t.stroke_pen, s.stroke_pen.repeat(6))
     assert torch.equal(t.segment_stroke[n : 2 * n], s.segment_stroke + 5)
+
+
+def test_fold_reflects_into_the_interval():
+    out = fold_into(np.array([-3.0, 5.0, 70.0, 130.0, 64.0, 0.0]), 0.0, 64.0)
+    assert out.tolist() == [3.0, 5.0, 58.0, 2.0, 64.0, 0.0]
+
+
+def test_init_walks_bounce_off_the_border_instead_of_running_along_it():
+    """Long walks on a small region: clipping put half of the points on the border."""
+    plan = make_plan(canvas=32, strokes=40)
+    plan = dataclasses.replace(plan, strokes=dataclasses.replace(plan.strokes, extent=0.5, segments=(2, 3)))
+    s = init_strokes(plan, (32, 24))
+    x, y = s.points[:, 0], s.points[:, 1]
+    on_border = (x == 0) | (x == 32) | (y == 0) | (y == 24)
+    assert x.min() >= 0 and x.max() <= 32 and y.min() >= 0 and y.max() <= 24
+    assert int(on_border.sum()) == 0
 
 
 def test_clamp_keeps_points_on_the_region():
