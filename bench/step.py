@@ -8,7 +8,7 @@ Scenes are compiled from a real spec (VGG16 conv3_3 channel 37, random weights, 
 A3): ``seed 256px`` is the first optimize stage (256 px region, 200 strokes, 8 views of
 224 px), ``finetune 1024px`` the finetune after a 4x4 tile (3200 strokes, 16 views of 224 px).
 For each, one step is split into phases: view sampling, render forward, net forward, net
-backward, render backward, optimiser (Adam + clamp). ``net only`` is the same net's forward +
+backward, render backward, optimiser (Adam). ``net only`` is the same net's forward +
 backward on a fixed batch of rendered views of the same shape; ``overhead`` is everything in the
 step that is not the net's own forward + backward, as a share of the step. ``runner step`` times
 ``StageRun.step`` itself (the code a build runs); ``overhead vs net only`` compares it with the
@@ -31,7 +31,6 @@ from penspec.runtime.device import describe_device, resolve_device
 from penspec.runtime.nets import load_net
 from penspec.runtime.objectives import build_objective
 from penspec.runtime.stages import Engine, StageRun, apply_tile, initial_strokes, lr_at
-from penspec.runtime.strokes import clamp_points_
 from penspec.spec import load_text
 
 SPEC = """\
@@ -78,7 +77,7 @@ def phase_step(engine: Engine, run: StageRun) -> dict[str, float]:
     times: dict[str, float] = {}
     times["views"], h = timed(device, lambda: engine.homographies(TRAIN, stage.index, k, stage.views, run.strokes.region))
     run.optimizer.zero_grad(set_to_none=True)
-    times["render fwd"], images = timed(device, lambda: engine.view_images(run.strokes, run.points, run.look(k), h))
+    times["render fwd"], images = timed(device, lambda: engine.view_images(run.strokes, run.points(), run.look(k), h))
     cut = images.detach().requires_grad_(True)
     times["net fwd"], loss = timed(device, lambda: engine.objective.loss(engine.features(cut)))
     times["net bwd"], _ = timed(device, lambda: loss.backward())
@@ -88,7 +87,6 @@ def phase_step(engine: Engine, run: StageRun) -> dict[str, float]:
         for group in run.optimizer.param_groups:
             group["lr"] = lr_at(stage, k)
         run.optimizer.step()
-        clamp_points_(run.points, run.strokes.region)
 
     times["optimiser"], _ = timed(device, update)
     run.next_step = k + 1

@@ -1,9 +1,11 @@
 """What each kind of stage does to the strokes, one step at a time.
 
 ``optimize`` and ``finetune`` move control points with Adam (lr halved at 50 % and 75 % of the
-steps, as the seed did); ``tile`` copies the strokes over a grid; ``assign_pens`` learns one
-logit per (stroke, pen), drawn as soft virtual pens under an annealed softmax temperature, and
-ends with the argmax so every stroke is a real pen again.
+steps, as the seed did) through the bounded map of :func:`~penspec.runtime.strokes.to_canvas`,
+so points stay inside the stage's region without piling up on its border; ``tile`` copies the
+strokes over a grid; ``assign_pens`` learns one logit per (stroke, pen), drawn as soft virtual
+pens under an annealed softmax temperature, and ends with the argmax so every stroke is a real
+pen again.
 
 A :class:`StageRun` owns one stage's optimiser and exposes ``step(k)``, ``state_dict()`` and
 ``load_state_dict()``; the runner drives the loop, saves checkpoints and shows progress. Each
@@ -21,9 +23,16 @@ from penspec.compiler.plan import Plan, StagePlan
 from penspec.runtime.augment import TRAIN, sample_views, view_homographies
 from penspec.runtime.draw import Look, pen_look, render_views, soft_look
 from penspec.runtime.objectives import Features, Objective
-from penspec.runtime.strokes import Strokes, clamp_points_, init_strokes, tile_strokes
+from penspec.runtime.strokes import (
+    Strokes,
+    init_strokes,
+    tile_strokes,
+    to_canvas,
+    to_free,
+)
 
 OPTIMISING = ("optimize", "finetune", "assign_pens")
+POINT_PARAM = "tanh"  # what a checkpoint's "param" holds for a point stage: to_free() of the points
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,11 @@ def apply_tile(stage: StagePlan, strokes: Strokes) -> Strokes:
 
 
 class StageRun:
-    """One optimising stage in progress: its parameter, its Adam and the step it is at."""
+    """One optimising stage in progress: its parameter, its Adam and the step it is at.
+
+    ``param`` is what Adam moves: for ``optimize``/``finetune`` the free parameter of the points
+    (:func:`to_free`; :meth:`points` maps it to canvas px), for ``assign_pens`` the pen logits
+    (the points stay fixed)."""
 
     def __init__(self, engine: Engine, stage: StagePlan, strokes: Strokes):
         if stage.kind not in OPTIMISING:
@@ -95,14 +108,19 @@ class StageRun:
         self.strokes = strokes
         self.next_step = 0
         self.learn_pens = stage.kind == "assign_pens"
+        self.fixed_points = strokes.points.detach().clone()
         if self.learn_pens:
             pens = len(engine.plan.pens)
-            self.points = strokes.points.detach().clone()
             self.param = torch.zeros(strokes.stroke_count, pens, device=strokes.points.device, requires_grad=True)
         else:
-            self.points = strokes.points.detach().clone().requires_grad_(True)
-            self.param = self.points
+            self.param = to_free(strokes.points, strokes.region).requires_grad_(True)
         self.optimizer = torch.optim.Adam([self.param], lr=stage.lr)
+
+    def points(self) -> torch.Tensor:
+        """Canvas px of the control points now (differentiable in ``param`` for a point stage)."""
+        if self.learn_pens:
+            return self.fixed_points
+        return to_canvas(self.param, self.strokes.region)
 
     def look(self, step: int | None = None) -> Look:
         """The pens as drawn at ``step`` (learned pens: soft mixture at that temperature)."""
@@ -112,21 +130,19 @@ class StageRun:
         return soft_look(self.engine.plan, torch.softmax(self.param / t, dim=1))
 
     def step(self) -> float:
-        """Run step ``next_step``: draw its views, render, forward, backward, Adam, clamp."""
+        """Run step ``next_step``: draw its views, render, forward, backward, Adam."""
         k = self.next_step
         stage = self.stage
         for group in self.optimizer.param_groups:
             group["lr"] = stage.lr if self.learn_pens else lr_at(stage, k)
         h = self.engine.homographies(TRAIN, stage.index, k, stage.views, self.strokes.region)
         self.optimizer.zero_grad(set_to_none=True)
-        images = self.engine.view_images(self.strokes, self.points, self.look(k), h)
+        images = self.engine.view_images(self.strokes, self.points(), self.look(k), h)
         loss = self.engine.objective.loss(self.engine.features(images))
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {float(loss)} at step {k}")
         loss.backward()
         self.optimizer.step()
-        if not self.learn_pens:
-            clamp_points_(self.points, self.strokes.region)
         self.next_step = k + 1
         return float(loss.detach())
 
@@ -136,7 +152,7 @@ class StageRun:
 
     def current(self) -> Strokes:
         """The strokes as they are now (learned pens: not yet decided)."""
-        return self.strokes.with_points(self.points.detach().clone())
+        return self.strokes.with_points(self.points().detach().clone())
 
     def result(self) -> Strokes:
         """The stage's outcome; learned pens become the most likely real pen of each stroke."""
@@ -150,6 +166,7 @@ class StageRun:
             "next_step": self.next_step,
             "strokes": self.current().state_dict(),
             "param": self.param.detach().cpu().clone(),
+            "param_space": "logits" if self.learn_pens else POINT_PARAM,
             "optimizer": self.optimizer.state_dict(),
             "torch_rng": torch.get_rng_state(),
         }
@@ -157,12 +174,12 @@ class StageRun:
     def load_state_dict(self, state: dict) -> None:
         device = self.strokes.points.device
         self.strokes = Strokes.from_state_dict(state["strokes"]).to(device)
+        param = state["param"].to(device)
+        if not self.learn_pens and state.get("param_space") != POINT_PARAM:
+            param = to_free(param, self.strokes.region)  # an older checkpoint: param held the points
         with torch.no_grad():
-            self.param.copy_(state["param"].to(device))
-            if not self.learn_pens:
-                self.points = self.param
-            else:
-                self.points = self.strokes.points.detach().clone()
+            self.param.copy_(param)
+        self.fixed_points = self.strokes.points.detach().clone()
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
         self.next_step = int(state["next_step"])

@@ -1,10 +1,16 @@
 """Strokes while they are optimised: chains of cubic Beziers with shared joints.
 
 A stroke of k segments owns 3k+1 points; segment j reads points 3j..3j+3, so consecutive
-segments share their joint and the stroke never tears apart while Adam moves it. The
-optimiser sees ``points [M, 2]`` (canvas px of the stage's region); the renderer sees
-``control_points = points[index]`` ``[N, 4, 2]``. Widths are the pens' nib widths from the plan,
-never learned.
+segments share their joint and the stroke never tears apart while Adam moves it. ``points
+[M, 2]`` are canvas px of the stage's region; the renderer sees ``control_points =
+points[index]`` ``[N, 4, 2]``. Widths are the pens' nib widths from the plan, never learned.
+
+The optimiser does not move the points themselves but a free parameter per coordinate,
+``to_free(points)``, that ``to_canvas`` maps back through ``c + R tanh((u - c) / R)`` (c = R =
+half the region's side). Any parameter lands strictly inside the region, a move near the centre
+is a move of as many px, and the gradient fades smoothly towards the border, so points that the
+objective pushes outwards slow down instead of piling up on it (clamping after each step parked
+them on the border, where strokes then ran along the canvas edge).
 """
 
 from __future__ import annotations
@@ -196,12 +202,29 @@ def tile_strokes(strokes: Strokes, repeat: tuple[int, int]) -> Strokes:
     )
 
 
-def clamp_points_(points: torch.Tensor, region: tuple[int, int]) -> None:
-    """Keep control points on the region, in place (after each optimiser step)."""
+EDGE = 1e-6  # to_free: points on (or past) the border start this fraction of R inside it
+
+
+def _half(region: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
     w, h = region
-    with torch.no_grad():
-        points[:, 0].clamp_(0.0, float(w))
-        points[:, 1].clamp_(0.0, float(h))
+    return torch.tensor([w / 2, h / 2], dtype=like.dtype, device=like.device)
+
+
+def to_canvas(free: torch.Tensor, region: tuple[int, int]) -> torch.Tensor:
+    """Canvas px ``[M, 2]`` of the free parameter: ``c + R tanh((u - c) / R)`` per axis, with
+    ``c = R`` = half the region's side. Inside the region for every finite ``u`` (on the border
+    only where float rounding saturates tanh); slope 1 at the centre, fading to 0 at the border.
+    Differentiable."""
+    half = _half(region, free)
+    return half + half * torch.tanh((free - half) / half)
+
+
+def to_free(points: torch.Tensor, region: tuple[int, int]) -> torch.Tensor:
+    """The free parameter whose :func:`to_canvas` is ``points`` (a detached copy); points on or
+    outside the border are taken ``EDGE * R`` inside it."""
+    half = _half(region, points)
+    ratio = ((points.detach() - half) / half).clamp(-1.0 + EDGE, 1.0 - EDGE)
+    return half + half * torch.atanh(ratio)
 
 
 def pen_tensors(plan: Plan, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

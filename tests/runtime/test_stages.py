@@ -22,6 +22,7 @@ from penspec.runtime.stages import (
     lr_at,
     temperature_at,
 )
+from penspec.runtime.strokes import init_strokes
 from penspec.spec.errors import StageError
 
 
@@ -67,6 +68,54 @@ def test_steps_move_points_inside_the_region(engine):
     assert torch.equal(out.index, strokes.index) and torch.equal(out.stroke_pen, strokes.stroke_pen)
 
 
+class PushOutwards:
+    """An engine whose loss pulls every coordinate away from the region's centre with a constant
+    gradient of 1: what the objective does to points it wants off the canvas."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.objective = self
+
+    def homographies(self, purpose, stage, step, views, region):
+        return None
+
+    def view_images(self, strokes, points, look, homographies):
+        centre = torch.tensor(strokes.region, dtype=points.dtype) / 2
+        return points, torch.sign(points.detach() - centre)
+
+    def features(self, images):
+        return images
+
+    def loss(self, features):
+        points, outwards = features
+        return -(points * outwards).sum()
+
+
+def test_points_pushed_outwards_stay_inside_without_piling_on_the_border(engine):
+    """60 steps at lr 1 carry a clamped point 41 px outwards: every point of the 64 x 48 region
+    ended on its border, and strokes ran along it. Through the bounded map the points slow down
+    as they near the border, keep their order and stay strictly inside."""
+    region = (64, 48)
+    strokes = init_strokes(engine.plan, region)
+    run = StageRun(PushOutwards(engine.plan), stage(steps=60, size=region), strokes)
+    while not run.done:
+        run.step()
+    out = run.result()
+    x, y = out.points[:, 0], out.points[:, 1]
+    assert x.min() > 0 and x.max() < 64 and y.min() > 0 and y.max() < 48
+    border = torch.minimum(torch.minimum(x, 64 - x), torch.minimum(y, 48 - y))
+    assert float((border < 0.5).float().mean()) < 1 / 3  # clamped: all of them, on it
+    start = torch.minimum(torch.minimum(strokes.points[:, 0], 64 - strokes.points[:, 0]),
+                          torch.minimum(strokes.points[:, 1], 48 - strokes.points[:, 1]))
+    assert (border < start).all()  # every point did move outwards
+    for axis in (0, 1):  # no two points collapse onto one line: each axis keeps its order
+        order = torch.argsort(strokes.points[:, axis])
+        assert (out.points[order, axis].diff() >= 0).all()
+        assert len(torch.unique(out.points[:, axis])) == len(torch.unique(strokes.points[:, axis]))
+    scene = out.to_scene()  # the curves lie in their control points' hull, so inside too
+    assert scene.control_points.min() > 0 and scene.control_points[..., 0].max() < 64 and scene.control_points[..., 1].max() < 48
+
+
 def test_state_round_trip_continues_exactly(engine):
     strokes = initial_strokes(engine.plan)
     straight = StageRun(engine, stage(steps=6), strokes)
@@ -82,6 +131,19 @@ def test_state_round_trip_continues_exactly(engine):
     while not second.done:
         second.step()
     assert torch.equal(second.result().points, straight.result().points)
+
+
+def test_a_checkpoint_that_holds_the_points_themselves_resumes_from_them(engine):
+    """Checkpoints written while points were clamped kept the points as the parameter."""
+    strokes = initial_strokes(engine.plan)
+    run = StageRun(engine, stage(steps=6), strokes)
+    run.step()
+    state = run.state_dict()
+    old = {**{k: v for k, v in state.items() if k != "param_space"}, "param": state["strokes"]["points"].clone()}
+    again = StageRun(engine, stage(steps=6), strokes)
+    again.load_state_dict(old)
+    assert again.next_step == 1
+    assert torch.allclose(again.current().points, run.current().points, atol=1e-3)
 
 
 def test_assign_pens_learns_logits_and_ends_on_real_pens(engine):

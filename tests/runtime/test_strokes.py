@@ -1,4 +1,4 @@
-"""Initial strokes, tiling, clamping and the scene round trip."""
+"""Initial strokes, tiling, the bounded map of the optimised points and the scene round trip."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from factories import make_plan
 from penspec.runtime.scene import Scene
 from penspec.runtime.strokes import (
     Strokes,
-    clamp_points_,
     fold_into,
     init_strokes,
     pen_counts,
     tile_strokes,
+    to_canvas,
+    to_free,
 )
 
 
@@ -95,10 +96,28 @@ def test_init_walks_bounce_off_the_border_instead_of_running_along_it():
     assert int(on_border.sum()) == 0
 
 
-def test_clamp_keeps_points_on_the_region():
-    pts = torch.tensor([[-3.0, 5.0], [70.0, -1.0], [10.0, 99.0]])
-    clamp_points_(pts, (64, 32))
-    assert pts.tolist() == [[0.0, 5.0], [64.0, 0.0], [10.0, 32.0]]
+def test_to_canvas_is_bounded_with_unit_slope_at_the_centre():
+    region = (64, 32)
+    free = torch.tensor([[32.0, 16.0], [-1e4, 1e4], [1e4, -1e4], [40.0, 10.0]], dtype=torch.float64)
+    pts = to_canvas(free, region)
+    assert pts[0].tolist() == [32.0, 16.0]
+    assert (pts[:, 0] >= 0).all() and (pts[:, 0] <= 64).all() and (pts[:, 1] >= 0).all() and (pts[:, 1] <= 32).all()
+    slope = torch.autograd.functional.jacobian(lambda u: to_canvas(u, region), free[:1]).reshape(2, 2)
+    assert torch.allclose(slope, torch.eye(2, dtype=torch.float64))
+    far = torch.tensor([[32.0 + 5 * 32.0, 16.0 - 5 * 16.0]], requires_grad=True)  # 5 R from the centre
+    to_canvas(far, region).sum().backward()
+    assert (far.grad.abs() < 1e-3).all()  # the gradient fades towards the border
+
+
+def test_to_free_inverts_to_canvas_and_takes_border_points_inside():
+    region = (64, 32)
+    pts = torch.tensor([[0.5, 31.0], [63.9, 0.2], [20.0, 16.0]])
+    assert torch.allclose(to_canvas(to_free(pts, region), region), pts, atol=1e-4)
+    edge = torch.tensor([[0.0, 32.0], [64.0, 0.0], [-5.0, 40.0]])
+    free = to_free(edge, region)
+    assert torch.isfinite(free).all()
+    back = to_canvas(free, region)
+    assert (back[:, 0] >= 0).all() and (back[:, 0] <= 64).all() and (back[:, 1] >= 0).all() and (back[:, 1] <= 32).all()
 
 
 def test_scene_round_trip(tmp_path):
