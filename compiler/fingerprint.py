@@ -37,7 +37,7 @@ from typing import Any
 from .context import Context
 from .plan import StagePlan
 
-FINGERPRINT_VERSION = 2  # bump when what the runtime does for the same inputs changes
+FINGERPRINT_VERSION = 3  # bump when what the runtime does for the same inputs changes
 
 
 def canonical_json(value: Any) -> str:
