@@ -39,7 +39,7 @@ def timed_build(spec: Path, out: Path, device: str, extra: list[str]) -> tuple[f
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return seconds, json.loads((out / "build.lock").read_text()), "is up to date" in done.stdout
+    return seconds, json.loads((out / "build.lock").read_text()), "is up to date" in " ".join((done.stdout + done.stderr).split())
 
 
 def main() -> None:
