@@ -21,6 +21,7 @@ byte-identical plan, metrics, snapshots and emitted files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -242,13 +243,7 @@ def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, option
         snapshot_every=plan.snapshot_every,
         spec_file=spec.source,
     )
-    engines: dict[str, object] = {}
-
-    def engine():
-        """The nets and objective, loaded on first use."""
-        if "full" not in engines:
-            engines["full"] = make_engine(spec, plan, device, options.renderer)
-        return engines["full"]
+    engine = functools.cache(lambda: make_engine(spec, plan, device, options.renderer))  # nets loaded on first use
 
     runs_a_stage = not all(reusable(stage_stores(plan, out_dir, device.type, options.renderer), run_options))
     result = run_stages(engine() if runs_a_stage else reuse_only_engine(plan, device, options.renderer), run_options, reporter)
@@ -334,8 +329,7 @@ def already_built(out_dir: Path, plan: Plan, plan_hash: str, options: BuildOptio
         device_type = resolve_device(options.device).type
     if lock.get("device_type") != device_type:
         return None
-    look = plan_look(plan)
-    stores = [StageStore(out_dir, stage, device_type, options.renderer, look) for stage in plan.stages]
+    stores = [StageStore(out_dir, stage, device_type, options.renderer) for stage in plan.stages]
     for store, entry in zip(stores, lock["stages"], strict=True):
         if not store.complete() or file_sha256(store.result_path) != entry.get("result_sha256"):
             return None

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from penspec.compiler.fingerprint import look_inputs
 from penspec.compiler.plan import Plan, StagePlan
 from penspec.spec.atomic import atomic_write
 
@@ -53,12 +52,11 @@ def load_torch(path: Path) -> dict:
 def plan_look(plan: Plan) -> dict:
     """The look of ``plan`` as recorded beside a stage: its hash, and per pen the values a person
     recognises (colour, width, opacity) beside the px values the renderer used."""
-    px = look_inputs(plan.pens, plan.paper)
     return {
         "sha256": plan.look_sha256,
         "pens": [
-            {"id": p.id, "color": p.color, "width_mm": p.width_mm, "width_px": e["width_px"], "opacity": p.opacity}
-            for p, e in zip(plan.pens, px["pens"], strict=True)
+            {"id": p.id, "color": p.color, "width_mm": p.width_mm, "width_px": p.width_px, "opacity": p.opacity}
+            for p in plan.pens
         ],
         "paper": plan.paper.color,
     }

@@ -25,8 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from penspec.compiler.plan import StagePlan
-from penspec.compiler.plan import Plan
+from penspec.compiler.plan import Plan, StagePlan
 from penspec.runtime.checkpoint import StageOutcome, StageStore, plan_look
 from penspec.runtime.draw import render_region, to_png
 from penspec.runtime.progress import Reporter, SilentReporter

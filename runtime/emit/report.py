@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from penspec.compiler.motion import MotionSettings, PlotTime, plot_time, polyline_length
 from penspec.compiler.plan import PenPlan, Plan
+from penspec.runtime.checkpoint import reink_summary
 
 from .document import PenDrawing, PlotLayer, points_mm
 
@@ -173,8 +174,6 @@ def report_markdown(report: Mapping) -> str:
         if "before" in obj and "after" in obj:
             lines.append(f"before {obj['before']:.6g}, after {obj['after']:.6g}")
     if report.get("reinked"):
-        from penspec.runtime.checkpoint import reink_summary
-
         lines += ["", "## Re-inked strokes", "",
                   "These stages' strokes were optimised under another look and are drawn unchanged in the new one: "
                   f"{_md(reink_summary(report['reinked']))}. The objective above is measured under the new look. "
