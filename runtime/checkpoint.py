@@ -23,7 +23,6 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from penspec.compiler.plan import Plan, StagePlan

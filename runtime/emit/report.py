@@ -174,10 +174,12 @@ def report_markdown(report: Mapping) -> str:
         if "before" in obj and "after" in obj:
             lines.append(f"before {obj['before']:.6g}, after {obj['after']:.6g}")
     if report.get("reinked"):
-        lines += ["", "## Re-inked strokes", "",
-                  "These stages' strokes were optimised under another look and are drawn unchanged in the new one: "
-                  f"{_md(reink_summary(report['reinked']))}. The objective above is measured under the new look. "
-                  "`penspec build --exact` optimises them again under it, as a clean build does."]
+        reinked = (
+            "These stages' strokes were optimised under another look and are drawn unchanged in the new one: "
+            f"{_md(reink_summary(report['reinked']))}. The objective above is measured under the new look. "
+            "`penspec build --exact` optimises them again under it, as a clean build does."
+        )
+        lines += ["", "## Re-inked strokes", "", reinked]
     if report["warnings"]:
         lines += ["", "## Warnings", ""] + [f"- {_md(w)}" for w in report["warnings"]]
     prov = report["provenance"]
