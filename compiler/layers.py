@@ -67,10 +67,6 @@ def layer_tables() -> dict[str, LayerTable]:
     }
 
 
-def known_nets() -> tuple[str, ...]:
-    return tuple(layer_tables())
-
-
 def _column_of(term: Term, needle: str | None, after: int = 0) -> int:
     """Column of ``needle`` inside the term's text (the term's own column if not found)."""
     if needle:

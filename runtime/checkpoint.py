@@ -52,50 +52,6 @@ def load_torch(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def plan_look(plan: Plan) -> dict:
-    """The look of ``plan`` as recorded beside a stage: its hash, and per pen the values a person
-    recognises (colour, width, opacity) beside the px values the renderer used."""
-    return {
-        "sha256": plan.look_sha256,
-        "pens": [
-            {"id": p.id, "color": p.color, "width_mm": p.width_mm, "width_px": p.width_px, "opacity": p.opacity}
-            for p in plan.pens
-        ],
-        "paper": plan.paper.color,
-    }
-
-
-def look_changes(old: dict, new: dict) -> list[str]:
-    """What differs between two recorded looks, in words: ``pen blue colour #1f4e9c -> #2255aa``."""
-    out = []
-    old_pens = {p["id"]: p for p in old.get("pens", [])}
-    for pen in new.get("pens", []):
-        was = old_pens.get(pen["id"])
-        if was is None:
-            continue
-        for key, name in (("color", "colour"), ("width_mm", "width mm"), ("width_px", "width px"), ("opacity", "opacity")):
-            if was.get(key) != pen.get(key):
-                out.append(f"pen {pen['id']} {name} {_short(was.get(key))} -> {_short(pen.get(key))}")
-    if old.get("paper") != new.get("paper"):
-        out.append(f"paper colour {old.get('paper')} -> {new.get('paper')}")
-    if not out and old.get("sha256") != new.get("sha256"):
-        out.append("look changed")
-    return out
-
-
-def reink_summary(reinked: list[dict]) -> str:
-    """One line for the re-inked stages (from the build), stages with the same changes grouped:
-    ``0-optimize, 1-tile: pen red colour #cc2222 -> #2255cc``."""
-    groups: dict[str, list[str]] = {}
-    for entry in reinked:
-        groups.setdefault("; ".join(entry["changes"]), []).append(entry["stage"])
-    return " | ".join(f"{', '.join(stages)}: {changes}" for changes, stages in groups.items())
-
-
-def _short(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
 @dataclass(frozen=True)
 class StageOutcome:
     """What happened to one stage in a build (build.lock records it)."""

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from penspec.compiler.plan import Plan, StagePlan
-from penspec.runtime.checkpoint import SNAPSHOTS_DIR, StageOutcome, StageStore, plan_look, snapshot_path, snapshot_paths
+from penspec.runtime.checkpoint import SNAPSHOTS_DIR, StageOutcome, StageStore, snapshot_path, snapshot_paths
 from penspec.runtime.draw import render_region, to_png
+from penspec.runtime.look import plan_look
 from penspec.runtime.ownership import Ownership
 from penspec.runtime.progress import Reporter, SilentReporter
 from penspec.runtime.stages import (

@@ -15,7 +15,8 @@ uninterrupted one would.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -37,13 +38,33 @@ POINT_PARAM = "tanh"  # what a checkpoint's "param" holds for a point stage: to_
 
 @dataclass(frozen=True)
 class Engine:
-    """Everything a step needs besides the strokes: plan, nets, objective, device, renderer."""
+    """Everything a step needs besides the strokes: plan, nets, objective, device, renderer.
+
+    ``load`` gives the nets and the objective; it is called on first use, so a build that
+    reuses every stage never loads a net. :meth:`loaded` wraps nets already in hand.
+    """
 
     plan: Plan
-    nets: Mapping[str, torch.nn.Module]
-    objective: Objective
     device: torch.device
+    load: Callable[[], tuple[Mapping[str, torch.nn.Module], Objective]]
     backend: str = "torch"
+
+    @classmethod
+    def loaded(cls, plan: Plan, nets: Mapping[str, torch.nn.Module], objective: Objective, device: torch.device,
+               backend: str = "torch") -> Engine:
+        return cls(plan, device, lambda: (nets, objective), backend)
+
+    @functools.cached_property
+    def _nets_and_objective(self) -> tuple[Mapping[str, torch.nn.Module], Objective]:
+        return self.load()
+
+    @property
+    def nets(self) -> Mapping[str, torch.nn.Module]:
+        return self._nets_and_objective[0]
+
+    @property
+    def objective(self) -> Objective:
+        return self._nets_and_objective[1]
 
     def features(self, images: torch.Tensor) -> Features:
         return Features(images, {name: net(images) for name, net in self.nets.items()})
@@ -183,15 +204,3 @@ class StageRun:
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
         self.next_step = int(state["next_step"])
-
-
-def total_steps(stage: StagePlan) -> int:
-    return stage.steps if stage.kind in OPTIMISING else 0
-
-
-def describe_stage(stage: StagePlan) -> str:
-    """A one-line summary for progress displays."""
-    w, h = stage.size
-    if stage.kind == "tile":
-        return f"{stage.name} {stage.repeat[0]}x{stage.repeat[1]} -> {w}x{h}px"
-    return f"{stage.name} {w}x{h}px {stage.views} views"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from penspec.compiler.motion import MotionSettings, PlotTime, plot_time, polyline_length
 from penspec.compiler.plan import PenPlan, Plan
-from penspec.runtime.checkpoint import reink_summary
+from penspec.runtime.look import reink_summary
 
 from .document import PenDrawing, PlotLayer, points_mm
 

@@ -9,7 +9,8 @@ import pytest
 import torch
 from factories import make_plan
 from penspec.compiler.plan import StagePlan
-from penspec.runtime.checkpoint import StageStore, plan_look
+from penspec.runtime.checkpoint import StageStore
+from penspec.runtime.look import plan_look
 from penspec.runtime.nets import load_net
 from penspec.runtime.objectives import build_objective
 from penspec.runtime.progress import SilentReporter
@@ -37,7 +38,7 @@ def stage(kind="optimize", steps=4, **kw) -> StagePlan:
 def engine():
     plan = make_plan(canvas=64, strokes=12)
     nets = {n.name: load_net(n, ".", seed=plan.seed) for n in plan.objective.nets}
-    return Engine(plan=plan, nets=nets, objective=build_objective(plan.objective, nets=nets), device=torch.device("cpu"))
+    return Engine.loaded(plan, nets, build_objective(plan.objective, nets=nets), torch.device("cpu"))
 
 
 def test_lr_halves_at_half_and_three_quarters():
