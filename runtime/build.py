@@ -22,7 +22,6 @@ byte-identical plan, metrics, snapshots and emitted files.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import shlex
@@ -32,6 +31,7 @@ from importlib import metadata
 from pathlib import Path
 
 from penspec.compiler import compile_spec
+from penspec.compiler.fingerprint import file_sha256, sha256_text
 from penspec.compiler.plan import Plan
 from penspec.runtime.checkpoint import (
     STAGES_DIR,
@@ -125,14 +125,6 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def remove_partial_writes(out_dir: Path) -> list[Path]:

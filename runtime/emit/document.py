@@ -26,10 +26,10 @@ import vpype as vp
 from penspec.compiler.plan import PenPlan, Plan
 from penspec.runtime.scene import Scene
 from penspec.spec.errors import EmitError
+from penspec.spec.units import PX_PER_MM
 
 from .labels import LayerLabel, compose
 
-PX_PER_MM = vp.convert_length("1mm")  # vpype's unit is the CSS px, 1/96 in
 FLATTEN_TOLERANCE_MM = 0.01  # chord error of flattened curves; a fine nib is 0.1 mm or more
 NIB_FRACTION = 0.05  # and never more than this share of the pen's width
 MAX_PIECES = 1024
