@@ -40,9 +40,14 @@ def _substituted(value: Any) -> bool:
 
 
 def _plugin(name: str) -> Any:
+    """The command of the installed vpype plugin ``name`` (vpype loads the same entry points);
+    a plugin that fails to load counts as absent, as vpype would only run a stub for it."""
     for entry in importlib.metadata.entry_points().select(group="vpype.plugins"):
         if entry.name == name:
-            return entry.load()
+            try:
+                return entry.load()
+            except Exception:  # a broken plugin: vpype itself catches this the same way
+                return None
     return None
 
 
