@@ -9,6 +9,8 @@ subclasses the matching stdlib type, so callers that only know Python still catc
   build, a layer or pen the build does not have, a file in a build that penspec did not write).
 - :class:`MissingResourceError`: something the work needs is absent (weights, an image,
   pyaxidraw, a renderer backend).
+- :class:`OutputFolderError`: the output folder cannot take the build without touching files
+  penspec did not write.
 - :class:`StageError`: a build stage failed; :class:`EmitError`: an emitter could not write
   what it was given.
 
@@ -95,6 +97,10 @@ class UsageError(PenspecError, ValueError):
 
 class MissingResourceError(PenspecError, FileNotFoundError):
     """Something the build needs is absent (network weights offline, an image, pyaxidraw)."""
+
+
+class OutputFolderError(PenspecError, FileExistsError):
+    """The output folder cannot take this build without touching files penspec did not write."""
 
 
 class StageError(PenspecError, RuntimeError):

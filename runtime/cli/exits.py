@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from penspec.spec.errors import MissingResourceError, SpecError, UsageError
+from penspec.spec.errors import MissingResourceError, OutputFolderError, SpecError, UsageError
 
 
 class Exit(IntEnum):
@@ -27,14 +27,15 @@ MEANINGS: dict[Exit, str] = {
     "that failed, an internal error (PENSPEC_DEBUG=1 shows its traceback)",
     Exit.INPUT: "a user mistake: an invalid spec or `--set` override (each problem with file:line:col), an "
     "unknown option or a bad argument, a folder that is not a build, a layer or pen the build does not "
-    "have, nothing to resume, a missing file, style image, weights file or pyaxidraw",
+    "have, nothing to resume, a missing file, style image, weights file or pyaxidraw, an output folder that "
+    "holds files penspec did not write (without `--into-existing`)",
     Exit.PLOT_STOPPED: "a plotted layer stopped early (the pause button, or pyaxidraw reported an error); "
     "`penspec plot --resume` (or `plot.py --resume`) finishes it",
     Exit.INTERRUPTED: "stopped by the user: Ctrl-C, or no pen loaded at a pen prompt",
 }
 
 # The error categories a user causes and fixes: exit 2, the message alone, never a traceback.
-INPUT_ERRORS: tuple[type[BaseException], ...] = (SpecError, UsageError, MissingResourceError)
+INPUT_ERRORS: tuple[type[BaseException], ...] = (SpecError, UsageError, MissingResourceError, OutputFolderError)
 
 
 def exit_for(exc: BaseException) -> Exit:
