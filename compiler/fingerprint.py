@@ -45,10 +45,12 @@ def canonical_json(value: Any) -> str:
 
 
 def sha256_text(text: str) -> str:
+    """The hex sha256 of the text's UTF-8 bytes (plans, canonical JSON)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def file_sha256(path: str) -> str:
+def file_sha256(path: str | os.PathLike) -> str:
+    """The hex sha256 of a file's bytes, read in 1 MiB blocks (weights files are large)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

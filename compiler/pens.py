@@ -13,9 +13,10 @@ import math
 from dataclasses import replace
 
 from penspec.spec.errors import CompileError, Diagnostic
+from penspec.spec.suggest import known
 
 from .context import Context
-from .diagnose import diagnostic_at, known_list, location_of
+from .diagnose import diagnostic_at, location_of
 from .plan import StagePlan, StrokesPlan
 
 # assign_pens settings used when `learn` appends the stage itself
@@ -39,7 +40,7 @@ def _fixed_shares(ctx: Context, errors: list[Diagnostic]) -> tuple[float, ...]:
     for pen_id in given:
         if pen_id not in ids:
             errors.append(
-                diagnostic_at(spec, f"$.strokes.pens.{pen_id}", f"strokes.pens names no pen {pen_id!r}; {known_list(pen_id, ids)}")
+                diagnostic_at(spec, f"$.strokes.pens.{pen_id}", f"strokes.pens names no pen {pen_id!r}{known(pen_id, ids)}")
             )
     raw = [float(given.get(pen_id, 0.0)) for pen_id in ids]
     total = sum(raw)

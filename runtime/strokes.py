@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+from penspec.compiler.pens import largest_remainder
 from penspec.compiler.plan import Plan
 from penspec.runtime.scene import Scene
 
@@ -124,11 +125,7 @@ def pen_counts(plan: Plan, count: int) -> list[int]:
     shares = np.asarray(plan.strokes.shares, dtype=np.float64)
     if plan.strokes.learn_pens or shares.sum() <= 0:
         shares = np.ones(len(plan.pens))
-    exact = shares / shares.sum() * count
-    counts = np.floor(exact).astype(int)
-    for i in np.argsort(-(exact - counts), kind="stable")[: count - counts.sum()]:
-        counts[i] += 1
-    return [int(c) for c in counts]
+    return list(largest_remainder(count, tuple(float(s) for s in shares / shares.sum())))
 
 
 def fold_into(values: np.ndarray, lo: float, hi: float) -> np.ndarray:

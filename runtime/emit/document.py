@@ -25,11 +25,11 @@ import vpype as vp
 
 from penspec.compiler.plan import PenPlan, Plan
 from penspec.runtime.scene import Scene
-from penspec.spec.errors import PenspecError, StageError
+from penspec.spec.errors import EmitError
+from penspec.spec.units import PX_PER_MM
 
 from .labels import LayerLabel, compose
 
-PX_PER_MM = vp.convert_length("1mm")  # vpype's unit is the CSS px, 1/96 in
 FLATTEN_TOLERANCE_MM = 0.01  # chord error of flattened curves; a fine nib is 0.1 mm or more
 NIB_FRACTION = 0.05  # and never more than this share of the pen's width
 MAX_PIECES = 1024
@@ -109,9 +109,9 @@ def check_scene(plan: Plan, scene: Scene) -> None:
     """The scene must be drawn on this plan's canvas with this plan's pens."""
     want = (plan.canvas.height_px, plan.canvas.width_px)
     if tuple(scene.size) != want:
-        raise PenspecError(f"the scene is {scene.size[1]}x{scene.size[0]} px but the plan's canvas is {want[1]}x{want[0]} px")
+        raise EmitError(f"the scene is {scene.size[1]}x{scene.size[0]} px but the plan's canvas is {want[1]}x{want[0]} px")
     if scene.stroke_count and (scene.stroke_pen.min() < 0 or scene.stroke_pen.max() >= len(plan.pens)):
-        raise PenspecError(f"the scene uses pen index {int(scene.stroke_pen.max())} but the plan has {len(plan.pens)} pens")
+        raise EmitError(f"the scene uses pen index {int(scene.stroke_pen.max())} but the plan has {len(plan.pens)} pens")
 
 
 def pen_drawings(plan: Plan, scene: Scene) -> tuple[PenDrawing, ...]:
@@ -156,8 +156,8 @@ def optimize_travel(drawings: Sequence[PenDrawing], pipeline: str) -> tuple[PenD
 
     try:
         optimized = vpype_cli.execute(pipeline, document)
-    except Exception as exc:  # vpype reports bad pipelines with its own (click) exceptions
-        raise StageError("emit", None, PenspecError(f"plot.pipeline {pipeline!r}: {exc}")) from exc
+    except Exception as exc:  # the spec's pipeline was read at validate time; this is vpype failing to run it
+        raise EmitError(f"plot.pipeline {pipeline!r}: {type(exc).__name__}: {exc}") from exc
     out = []
     for number, drawing in enumerate(drawings, start=1):
         lines = optimized.layers.get(number, vp.LineCollection())

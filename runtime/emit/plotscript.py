@@ -19,7 +19,7 @@ import json
 from collections.abc import Sequence
 
 from penspec.compiler.plan import Plan
-from penspec.spec.errors import PenspecError
+from penspec.spec.errors import UsageError
 
 from .labels import LayerLabel
 
@@ -42,7 +42,7 @@ def layer_jobs(plan: Plan, labels: Sequence[LayerLabel]) -> list[dict]:
             pen = plan.pen(label.pen)
         except KeyError:
             known = ", ".join(p.id for p in plan.pens)
-            raise PenspecError(f"layer {label.number} names pen {label.pen!r}, which the plan does not have (pens: {known})") from None
+            raise UsageError(f"layer {label.number} names pen {label.pen!r}, which the plan does not have (pens: {known})") from None
         jobs.append(
             {
                 "number": label.number,

@@ -18,7 +18,7 @@ from typing import Any
 
 from penspec.compiler.plan import Plan
 from penspec.spec.atomic import atomic_write
-from penspec.spec.errors import MissingResourceError, PenspecError, SpecError, Diagnostic, Location
+from penspec.spec.errors import Location, MissingResourceError, UsageError
 
 from .labels import LayerLabel, parse
 from .plotscript import INSTALL_HINT, PROGRESS_STATE, PROGRESS_SVG, layer_jobs
@@ -51,13 +51,17 @@ class PlotSession:
 
 def load_build(build_dir: Path) -> tuple[Plan, str, str]:
     """The plan, the layered SVG's file name and its text."""
+    if not build_dir.is_dir():
+        raise UsageError(f"{build_dir}: no such folder; give the folder `penspec build` wrote")
     plan_path = build_dir / "plan.json"
     if not plan_path.is_file():
-        raise MissingResourceError(f"{plan_path}: no plan here; run `penspec build` first")
+        raise UsageError(f"{plan_path}: no plan here, so {build_dir} is not a penspec build; run `penspec build` first")
     try:
         plan = Plan.from_json(plan_path.read_text(encoding="utf-8"))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SpecError(Diagnostic(Location(str(plan_path)), "", f"not a penspec plan: {type(exc).__name__}: {exc}")) from exc
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"not a penspec plan: {exc.msg}", Location(str(plan_path), exc.lineno, exc.colno)) from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UsageError(f"not a penspec plan: {type(exc).__name__}: {exc}", Location(str(plan_path))) from exc
     svg_name = f"{Path(plan.source).stem}.svg"
     report_path = build_dir / "report.json"
     if report_path.is_file():
@@ -77,7 +81,7 @@ def layer_labels(svg_text: str, source: str = "<svg>") -> list[LayerLabel]:
         root = ET.fromstring(svg_text)
     except ET.ParseError as exc:
         line, column = exc.position
-        raise SpecError(Diagnostic(Location(source, line, column + 1), "", f"not valid XML: {exc}")) from exc
+        raise UsageError(f"not valid XML: {exc}", Location(source, line, column + 1)) from exc
     labels = []
     for group in root.findall(f"{{{SVG}}}g"):
         if group.get(f"{{{INKSCAPE}}}groupmode") == "layer":
@@ -150,26 +154,26 @@ def _select(jobs: list[dict], layer: int | None, pen: str | None) -> list[dict]:
     if layer is not None:
         chosen = [j for j in chosen if j["number"] == layer]
         if not chosen:
-            raise PenspecError(f"no layer {layer}; this piece has layers {', '.join(str(j['number']) for j in jobs)}")
+            raise UsageError(f"no layer {layer}; this piece has layers {', '.join(str(j['number']) for j in jobs)}")
     if pen is not None:
         chosen = [j for j in chosen if j["pen"] == pen]
         if not chosen:
-            raise PenspecError(f"no layer plots pen {pen!r}; pens: {', '.join(sorted({j['pen'] for j in jobs}))}")
+            raise UsageError(f"no layer plots pen {pen!r}; pens: {', '.join(sorted({j['pen'] for j in jobs}))}")
     return chosen
 
 
 def _saved_progress(build_dir: Path, plan: Plan, svg_text: str) -> tuple[int, dict]:
     state_path, svg_path = build_dir / PROGRESS_STATE, build_dir / PROGRESS_SVG
     if not state_path.is_file() or not svg_path.is_file():
-        raise MissingResourceError(f"{build_dir}: nothing to resume, no plot progress was saved here")
+        raise UsageError(f"{build_dir}: nothing to resume, no plot progress was saved here")
     try:
         number = int(json.loads(state_path.read_text(encoding="utf-8"))["layer"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise PenspecError(f"{state_path}: unreadable plot progress ({exc})") from exc
+        raise UsageError(f"{state_path}: unreadable plot progress ({exc})") from exc
     for job in layer_jobs(plan, layer_labels(svg_text)):
         if job["number"] == number:
             return number, job
-    raise PenspecError(f"{state_path}: the saved progress names layer {number}, which this piece does not have")
+    raise UsageError(f"{state_path}: the saved progress names layer {number}, which this piece does not have")
 
 
 def _configure(ad: Any, plan: Plan, job: dict, preview: bool) -> None:
