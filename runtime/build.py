@@ -184,7 +184,7 @@ def emit(plan: Plan, scene: Scene, out_dir: Path, *, stem: str, provenance: dict
 
 def plain_svg(plan: Plan, scene: Scene) -> str:
     """The scene as cubic paths in canvas px, one group per pen (the fallback output)."""
-    h, w = scene.size
+    w, h = scene.size
     groups = []
     for pen in plan.pens:
         paths = []

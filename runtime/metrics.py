@@ -8,6 +8,7 @@ same held-out views, drawn from their own seeded stream, never used for training
 from __future__ import annotations
 
 import torch
+from penspec.compiler.plan import TilePlan
 from penspec.runtime.augment import HELD_OUT
 from penspec.runtime.draw import pen_look
 from penspec.runtime.stages import Engine, apply_tile
@@ -20,7 +21,7 @@ def baseline(engine: Engine, initial: Strokes) -> Strokes:
     """The initial strokes after the plan's structural (tile) stages only."""
     strokes = initial
     for stage in engine.plan.stages:
-        if stage.kind == "tile":
+        if isinstance(stage, TilePlan):
             strokes = apply_tile(stage, strokes)
     return strokes
 
