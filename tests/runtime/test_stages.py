@@ -267,3 +267,10 @@ def test_ctrl_c_saves_a_checkpoint_then_stops(engine, tmp_path):
     straight = run_stages(eng, RunOptions(out_dir=tmp_path / "straight"))
     assert resumed.outcomes[0].resumed_at == 2
     assert torch.equal(resumed.final.points, straight.final.points)
+
+
+def test_the_runner_has_a_handler_for_every_stage_kind():
+    from penspec.compiler.stages import STAGE_KINDS
+    from penspec.runtime.runner import HANDLERS
+
+    assert set(HANDLERS) == set(STAGE_KINDS)
