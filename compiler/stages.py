@@ -98,7 +98,8 @@ class _Walk:
     tiles: int = 1  # tile copies so far
     errors: list[Diagnostic] = field(default_factory=list)
 
-    def current(self) -> Size:
+    def kept_region(self) -> Size:
+        """The region so far, for a stage that keeps it; the canvas when no stage chose one."""
         self.region = self.region or self.canvas
         return self.region
 
@@ -150,12 +151,12 @@ def _tile(walk: _Walk, i: int, stage: TileStage, common: dict[str, Any]) -> Tile
 
 def _finetune(walk: _Walk, i: int, stage: FinetuneStage, common: dict[str, Any]) -> FinetunePlan:
     views = stage.views or finetune_views(walk.spec.augment.views, walk.tiles)
-    return FinetunePlan(**common, size=walk.current(), strokes=walk.strokes, steps=stage.steps, lr=stage.lr, views=views)
+    return FinetunePlan(**common, size=walk.kept_region(), strokes=walk.strokes, steps=stage.steps, lr=stage.lr, views=views)
 
 
 def _assign_pens(walk: _Walk, i: int, stage: AssignPensStage, common: dict[str, Any]) -> AssignPensPlan:
     return AssignPensPlan(
-        **common, size=walk.current(), strokes=walk.strokes, steps=stage.steps, lr=stage.lr, views=walk.spec.augment.views,
+        **common, size=walk.kept_region(), strokes=walk.strokes, steps=stage.steps, lr=stage.lr, views=walk.spec.augment.views,
         temperature=tuple(stage.temperature),
     )
 
