@@ -28,7 +28,7 @@ from dataclasses import replace
 from .context import Context
 from .motion import MotionSettings, accel_mm_s2, move_time, servo_time, speed_mm_s
 from .pens import largest_remainder
-from .plan import Estimates, PenEstimate, PenPlan
+from .plan import Estimates, NetStagePlan, PenEstimate, PenPlan
 
 SEGMENT_PER_STEP_RADIUS = 1.62  # mean cubic length / r for three uniform steps in [-r, r]^2
 TOUR_FACTOR = 0.9  # greedy nearest-neighbour tour over n uniform points: ~0.9 sqrt(n A)
@@ -76,8 +76,8 @@ def estimate(ctx: Context) -> Context:
     first = stages[0]
     side_mm = min(first.size) * canvas.mm_per_px
     stroke_mm = stroke_length_mm(strokes.segments, strokes.extent, side_mm)
-    copies = math.prod(s.repeat[0] * s.repeat[1] for s in stages if s.kind == "tile")
     final = stages[-1].strokes
+    copies = final // strokes.count  # tile copies of each initial stroke
     per_pen = largest_remainder(final, strokes.shares) if strokes.learn_pens else tuple(p.strokes * copies for p in ctx.pens)
     area = canvas.width_px * canvas.height_px * canvas.mm_per_px**2
     centre = (
@@ -102,6 +102,6 @@ def estimate(ctx: Context) -> Context:
         pens=tuple(pens),
         ink_mm=round(sum(p.ink_mm for p in pens), 3),
         time_s=round(sum(p.time_s for p in pens), 3),
-        steps=sum(s.steps for s in stages),
+        steps=sum(s.steps for s in stages if isinstance(s, NetStagePlan)),
     )
     return replace(ctx, estimates=estimates)

@@ -26,6 +26,7 @@ import vpype as vp
 from penspec.compiler.plan import PenPlan, Plan
 from penspec.runtime.scene import Scene
 from penspec.spec.errors import EmitError
+from penspec.spec.model import Size
 from penspec.spec.units import PX_PER_MM
 
 from .labels import LayerLabel, compose
@@ -107,9 +108,9 @@ def page_size_px(plan: Plan) -> tuple[float, float]:
 
 def check_scene(plan: Plan, scene: Scene) -> None:
     """The scene must be drawn on this plan's canvas with this plan's pens."""
-    want = (plan.canvas.height_px, plan.canvas.width_px)
-    if tuple(scene.size) != want:
-        raise EmitError(f"the scene is {scene.size[1]}x{scene.size[0]} px but the plan's canvas is {want[1]}x{want[0]} px")
+    want = Size(plan.canvas.width_px, plan.canvas.height_px)
+    if scene.size != want:
+        raise EmitError(f"the scene is {scene.size.width}x{scene.size.height} px but the plan's canvas is {want.width}x{want.height} px")
     if scene.stroke_count and (scene.stroke_pen.min() < 0 or scene.stroke_pen.max() >= len(plan.pens)):
         raise EmitError(f"the scene uses pen index {int(scene.stroke_pen.max())} but the plan has {len(plan.pens)} pens")
 

@@ -7,6 +7,7 @@ from penspec.compiler import compile_spec
 from penspec.compiler.axidraw import MODELS
 from penspec.compiler.mapping import MIN_PEN_PX
 from penspec.spec.errors import CompileError
+from penspec.spec.model import Size
 
 
 def test_square_canvas_on_a6_is_centred_vertically():
@@ -55,7 +56,7 @@ def test_too_thin_pen_says_which_pen_and_how_to_fix():
     assert "larger canvas" in d.message and "mm wide" in d.message
     # the suggested canvas really is enough, and so is the suggested pen
     side = int(d.message.split("at least ")[1].split("x")[0])
-    assert compile_spec(dataclasses.replace(spec, canvas=(side, side), stages=(optimize(),))).pens[0].width_px >= MIN_PEN_PX
+    assert compile_spec(dataclasses.replace(spec, canvas=Size(side, side), stages=(optimize(),))).pens[0].width_px >= MIN_PEN_PX
     width = float(d.message.split("a pen at least ")[1].split("mm")[0])
     assert compile_spec(dataclasses.replace(spec, pens=(pen(width_mm=width),))).pens[0].width_px >= MIN_PEN_PX
 
