@@ -19,8 +19,7 @@ from penspec.compiler.plan import PenPlan, Plan
 from penspec.runtime.checkpoint import reink_summary
 
 from .document import PenDrawing, PlotLayer, points_mm
-
-PROGRESS_SVG = "plot-progress.svg"
+from .plotflow import PROGRESS_SVG, hms
 
 
 def motion_settings(plan: Plan, pen: PenPlan) -> MotionSettings:
@@ -154,11 +153,11 @@ def report_markdown(report: Mapping) -> str:
     for p in report["pens"]:
         lines.append(
             f"| {_md(p['id'])} | {p['color']} | {p['width_mm']:g} | {p['strokes']} | {p['paths']} | {p['ink_mm'] / 1000:.2f} "
-            f"| {p['penup_mm_before'] / 1000:.2f} | {p['penup_mm_after'] / 1000:.2f} | {p['lifts']} | {_hms(p['time_s'])} |"
+            f"| {p['penup_mm_before'] / 1000:.2f} | {p['penup_mm_after'] / 1000:.2f} | {p['lifts']} | {hms(p['time_s'])} |"
         )
     lines.append(
         f"| **total** | | | {t['strokes']} | {t['paths']} | {t['ink_mm'] / 1000:.2f} | {t['penup_mm_before'] / 1000:.2f} "
-        f"| {t['penup_mm_after'] / 1000:.2f} | {t['lifts']} | {_hms(t['time_s'])} |"
+        f"| {t['penup_mm_after'] / 1000:.2f} | {t['lifts']} | {hms(t['time_s'])} |"
     )
     lines += ["", "Pen-up lengths run from home to home over one pen's paths; times follow AxiDraw's motion model "
               "and leave out pen changes.", "", "## Layers, in plotting order", ""]
@@ -166,7 +165,7 @@ def report_markdown(report: Mapping) -> str:
         for layer in p["layers"]:
             pause = " (pauses first)" if layer["pause"] else ""
             lines.append(f"- layer {layer['number']} `{_md(layer['label'])}`{pause}: {layer['ink_mm'] / 1000:.2f} m ink, "
-                         f"{layer['lifts']} lifts, {_hms(layer['time_s'])}")
+                         f"{layer['lifts']} lifts, {hms(layer['time_s'])}")
             lines.append(f"  `{layer['axicli']}`")
     if "objective" in report:
         obj = report["objective"]
@@ -224,11 +223,6 @@ def _split_warnings(plan: Plan, layers: Sequence[PlotLayer]) -> list[str]:
 
 def _r(value: float) -> float:
     return round(float(value), 3)
-
-
-def _hms(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def _md(text: str) -> str:
