@@ -14,8 +14,12 @@ import click
 @click.option("--yes", "-y", is_flag=True, help="Do not wait for Enter before each pen.")
 def plot_cmd(build_dir: str, layer: int | None, pen: str | None, preview: bool, resume: bool, yes: bool) -> None:
     """Plot a built piece with pyaxidraw (the same flow as the build's plot.py)."""
+    from penspec.runtime.emit.plotflow import EXIT_NO_PLOTTER
     from penspec.runtime.emit.plotter import plot_build
 
-    session = plot_build(build_dir, layer=layer, pen=pen, preview=preview, resume=resume, yes=yes, ask=input, echo=click.echo)
+    session = plot_build(build_dir, layer=layer, pen=pen, preview=preview, resume=resume, yes=yes, ask=input, echo=click.echo,
+                         warn=lambda text: click.echo(text, err=True))
+    if session.no_plotter:
+        click.get_current_context().exit(EXIT_NO_PLOTTER)
     if session.stopped:
         raise click.Abort()

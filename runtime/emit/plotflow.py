@@ -8,18 +8,22 @@
     python plot.py --yes         do not wait for Enter before each pen
 
 Exit status: 0 done, 2 bad input (no such layer or pen, nothing to resume, pyaxidraw missing),
-3 a layer stopped early (pause button, Ctrl-C: ``--resume`` finishes it), 130 stopped at a pen
-prompt.
+3 a layer stopped early (pause button, Ctrl-C: ``--resume`` finishes it), 4 no AxiDraw answered
+on USB or its connection was lost, 130 stopped at a pen prompt.
 
 This is the whole plot flow of penspec: ``penspec plot`` imports this module, and each build's
 plot.py is this module's source followed by the piece (title, pens, settings) as JSON data.
 It uses only the standard library; pyaxidraw is imported when plotting starts.
 
 Per layer, in plotting order: ask for the pen (skipped with ``--yes`` or ``--preview``), set
-pyaxidraw's options from the spec (model, acceleration, speeds, pen heights), plot
+pyaxidraw's options from the spec (model, acceleration, speeds, pen heights, auto-rotate), plot
 that layer in ``layers`` mode and keep the SVG pyaxidraw returns, so that ``--resume`` can
 finish a layer that stopped early with ``res_plot``. The flow asks for each pen itself, so it
 hands pyaxidraw the SVG with the ``!`` pause marks taken off (AxiDraw honours them in every mode).
+
+A portrait page is plotted turned, as AxiDraw's ``auto_rotate`` does by default: the page's
+long side runs along the plotter's long (x) travel and the pen starts at the page's top-right
+corner. Every way of plotting a penspec build (this flow, axicli, Inkscape) does the same.
 """
 
 from __future__ import annotations
@@ -39,10 +43,28 @@ INSTALL_HINT = (
     "pyaxidraw is not installed. It is not on PyPI: download the AxiDraw API zip from Evil Mad "
     "Scientist (https://axidraw.com/doc/py_api/) and install it with `pip install <the zip>`."
 )
+NO_PLOTTER = (
+    "No AxiDraw answered on USB (pyaxidraw code 101). Check that the USB cable is plugged in at "
+    "both ends, that the AxiDraw's power supply is plugged in and switched on, and that no other "
+    "program (Inkscape, another plot) holds its port; then run the same command again."
+)
+LOST_PLOTTER = (
+    "The AxiDraw's USB connection was lost during layer {number} (pyaxidraw code 104). Check the "
+    "USB cable and the power supply, then run `{resume}` to finish the layer."
+)
+
 EXIT_OK = 0
 EXIT_INPUT = 2  # no such layer or pen, nothing to resume, pyaxidraw missing
 EXIT_STOPPED = 3  # a layer stopped early (pause button, Ctrl-C); --resume finishes it
+EXIT_NO_PLOTTER = 4  # no AxiDraw answered on USB, or its connection was lost mid-layer
 EXIT_ABORTED = 130  # stopped at a pen prompt
+
+# pyaxidraw's ``errors.code`` after plot_run
+CODE_NO_PLOTTER = 101  # failed to connect: nothing was plotted
+CODE_PAUSE_BUTTON = 102
+CODE_KEYBOARD = 103
+CODE_LOST_USB = 104  # the connection dropped part-way: the output SVG holds the resume point
+CONNECTION_CODES = (CODE_NO_PLOTTER, CODE_LOST_USB)
 
 _PAUSE_MARK = re.compile(r'(inkscape:label=")!')
 
@@ -78,7 +100,13 @@ class PlotSession:
         return sum(r.time_s or 0.0 for r in self.layers)
 
     @property
+    def no_plotter(self) -> bool:
+        return bool(self.layers) and self.layers[-1].stop_code in CONNECTION_CODES
+
+    @property
     def exit_code(self) -> int:
+        if self.no_plotter:
+            return EXIT_NO_PLOTTER
         if self.prompt:
             return EXIT_ABORTED
         return EXIT_STOPPED if self.stopped else EXIT_OK
@@ -115,6 +143,7 @@ def configure(ad, piece: dict, job: dict, preview: bool) -> None:
     """pyaxidraw's options for one layer: the piece's model and acceleration, the pen's settings."""
     ad.options.model = piece["model"]
     ad.options.accel = piece["accel"]
+    ad.options.auto_rotate = True  # a portrait page turns: its long side along x (AxiDraw's default)
     for name, value in job["options"].items():
         setattr(ad.options, name, value)
     ad.options.preview = bool(preview)
@@ -157,17 +186,25 @@ def stop_code(ad) -> int:
 
 
 def finish(ad, out_svg, job: dict, preview: bool, folder: Path, echo, warn, resume_hint: str, resumed: bool = False) -> LayerResult:
-    """Keep the returned SVG for ``--resume`` and say how the layer went."""
+    """Keep the returned SVG for ``--resume`` and say how the layer went.
+
+    A layer that never started (no plotter answered) leaves the saved progress as it was.
+    """
     if preview:
         echo("  estimate: %s, %.2f m pen-down, %.2f m in all, %d pen lifts"
              % (hms(ad.time_estimate), ad.distance_pendown, ad.distance_total, ad.pen_lifts))
         return LayerResult(job["number"], job["pen"], resumed, float(ad.time_estimate), float(ad.distance_pendown),
                            float(ad.distance_total), int(ad.pen_lifts))
+    code = stop_code(ad)
+    if code == CODE_NO_PLOTTER:
+        warn(NO_PLOTTER)
+        return LayerResult(job["number"], job["pen"], resumed, stop_code=code)
     if out_svg:
         write_atomic(folder / PROGRESS_SVG, out_svg)
         write_atomic(folder / PROGRESS_STATE, json.dumps({"layer": job["number"], "pen": job["pen"]}) + "\n")
-    code = stop_code(ad)
-    if code:
+    if code == CODE_LOST_USB:
+        warn(LOST_PLOTTER.format(number=job["number"], resume=resume_hint))
+    elif code:
         warn("Layer %d stopped early (pyaxidraw code %d); run `%s` to finish it" % (job["number"], code, resume_hint))
     return LayerResult(job["number"], job["pen"], resumed, stop_code=code)
 
@@ -190,7 +227,7 @@ def plot_piece(
     """Plot the piece's layers in order (or one layer, or one pen's), asking for each pen.
 
     ``folder`` holds the layered SVG and the plot progress. Raises PlotError for a mistake in
-    what was asked; a stopped layer ends the session (see PlotSession).
+    what was asked; a stopped layer or a missing plotter ends the session (see PlotSession).
     """
     folder = Path(folder)
     warn = warn or echo
