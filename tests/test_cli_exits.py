@@ -65,6 +65,14 @@ def _calls(path: Path) -> list[str]:
     return names
 
 
+def test_the_standalone_plot_flow_exits_by_the_same_table():
+    """plot.py embeds the plot flow, which cannot import the table: its numbers must be the table's."""
+    from penspec.runtime.emit import plotflow
+
+    assert (plotflow.EXIT_OK, plotflow.EXIT_INPUT, plotflow.EXIT_STOPPED, plotflow.EXIT_NO_PLOTTER, plotflow.EXIT_ABORTED) == (
+        Exit.OK, Exit.INPUT, Exit.PLOT_STOPPED, Exit.NO_PLOTTER, Exit.INTERRUPTED)
+
+
 def test_commands_exit_one_way():
     """Commands return an Exit or raise penspec errors; only main() calls sys.exit."""
     for path in sorted(CLI.glob("*.py")):
@@ -123,7 +131,7 @@ def _expect_input_error(argv, capsys, *wanted: str) -> str:
 
 def test_plot_no_such_layer_or_pen(built, capsys):
     _expect_input_error(["plot", built, "--layer", "7", "--yes"], capsys, "no layer 7", "this piece has layers 1, 2")
-    _expect_input_error(["plot", built, "--pen", "red", "--yes"], capsys, "no layer plots pen 'red'", "pens: black, blue")
+    _expect_input_error(["plot", built, "--pen", "red", "--yes"], capsys, 'no layer plots pen "red"', "pens: black, blue")
 
 
 def test_plot_nothing_to_resume(built, capsys):

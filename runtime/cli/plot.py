@@ -18,10 +18,8 @@ def plot_cmd(build_dir: str, layer: int | None, pen: str | None, preview: bool, 
     """Plot a built piece with pyaxidraw (the same flow as the build's plot.py)."""
     from penspec.runtime.emit.plotter import plot_build
 
-    session = plot_build(build_dir, layer=layer, pen=pen, preview=preview, resume=resume, yes=yes, ask=input, echo=click.echo)
-    if not session.stopped:
-        return Exit.OK
-    if session.layers and session.layers[-1].stop_code:
-        return Exit.PLOT_STOPPED  # the plot flow has said how to finish the layer
-    click.echo("aborted", err=True)
-    return Exit.INTERRUPTED
+    session = plot_build(build_dir, layer=layer, pen=pen, preview=preview, resume=resume, yes=yes, ask=input, echo=click.echo,
+                         warn=lambda text: click.echo(text, err=True))
+    if session.prompt:
+        click.echo("aborted", err=True)
+    return Exit(session.exit_code)  # the plot flow has said why, and how to finish a stopped layer

@@ -224,15 +224,17 @@ def plot_layers(plan: Plan, drawings: Sequence[PenDrawing]) -> tuple[PlotLayer, 
     return tuple(layers)
 
 
-def layers_document(plan: Plan, layers: Sequence[PlotLayer], *, pause_first: bool = True) -> vp.Document:
+def layers_document(plan: Plan, layers: Sequence[PlotLayer], *, pauses: bool = True) -> vp.Document:
     """A vpype Document of plot layers with AxiDraw labels, pen colours and nib widths.
 
-    With ``pause_first=False`` the first layer loses its ``!`` (a single pen's file starts with
-    that pen loaded; there is nothing to pause for).
+    With ``pauses=False`` no layer keeps its ``!``: a single pen's file starts with that pen
+    loaded, and AxiDraw cannot plot a ``!`` layer on its own (in ``layers`` mode it pauses
+    before drawing anything, and ``res_plot`` does not resume a pause at 0 mm), so the report's
+    per-layer axicli commands plot from the pen files.
     """
     document = vp.Document(page_size=page_size_px(plan))
-    for i, layer in enumerate(layers):
-        label = layer.label if pause_first or i > 0 else replace(layer.label, pause=False)
+    for layer in layers:
+        label = layer.label if pauses else replace(layer.label, pause=False)
         document.add(layer.lines.clone(layer.lines), layer.number)
         props = document.layers[layer.number]
         props.set_property(vp.METADATA_FIELD_NAME, compose(label))

@@ -29,7 +29,7 @@ from penspec.spec.model import (
     TileStage,
 )
 
-PAPERS = {"a6": (105.0, 148.0), "a4": (210.0, 297.0), "a3": (297.0, 420.0)}
+PAPERS = {"a6": (105.0, 148.0), "a4": (210.0, 297.0), "a3": (297.0, 420.0), "a2": (420.0, 594.0)}
 
 
 def paper(name: str = "a6", landscape: bool = False, margin_mm: float = 10.0) -> Paper:
