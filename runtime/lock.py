@@ -88,12 +88,13 @@ def device_type_without_torch(choice: str) -> str | None:
     return None
 
 
-def up_to_date(out_dir: Path, plan: Plan, plan_hash: str, *, device: str, renderer: str, exact: bool) -> dict | None:
+def up_to_date(out_dir: Path, plan: Plan, plan_hash: str, *, device: str, renderer: str, exact: bool,
+               device_type: str | None = None) -> dict | None:
     """The lock of the build ``out_dir`` already holds, when it was made from the same plan with
     the same versions, device type and renderer, and every stage result and output it lists is
     still on disk unchanged; else None. Reads files only: torch is imported only on a machine
-    with a GPU driver, to tell whether ``auto`` means CUDA. With ``exact``, a build that re-inked
-    stages is not up to date."""
+    with a GPU driver, to tell whether ``auto`` means CUDA (``device_type`` given: that type, no
+    question asked). With ``exact``, a build that re-inked stages is not up to date."""
     try:
         lock = json.loads((out_dir / LOCK_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -108,7 +109,7 @@ def up_to_date(out_dir: Path, plan: Plan, plan_hash: str, *, device: str, render
     )
     if not same:
         return None
-    device_type = device_type_without_torch(device)
+    device_type = device_type or device_type_without_torch(device)
     if device_type is None:  # a GPU driver is present: only torch can say whether CUDA is usable
         from penspec.runtime.device import resolve_device
 

@@ -180,5 +180,6 @@ def build_spec(
         test=TestSettings(steps=int(test["steps"]), views=int(test["views"]), crop=int(test["crop"]), weights=test["weights"]),
         source=source,
         base_dir=base_dir,
+        vars=tuple(data["vars"].items()),
         locations=locations,
     )

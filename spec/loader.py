@@ -18,8 +18,10 @@ from .checks import check_all
 from .errors import Diagnostic, Location, SpecError
 from .locate import Locator
 from .model import Spec
-from .overrides import apply_overrides
+from .overrides import Override, apply_overrides
+from .sweep import section_axes
 from .validate import expression_locations, parse_diagnostics, schema_diagnostics
+from .variables import resolve_vars
 from .vocabulary import with_defaults
 from .yamlsrc import decode, parse_yaml
 
@@ -39,25 +41,32 @@ def load_text(
     text: str | bytes,
     source: str = "<string>",
     base_dir: str = ".",
-    overrides: Sequence[str] = (),
+    overrides: Sequence[str | Override] = (),
 ) -> Spec:
     """Load a spec from its text. ``source`` names it in messages (and gives the default
     title); ``base_dir`` is the folder relative paths in the spec resolve against."""
     parsed = parse_yaml(decode(text, source), source)
     data, placed = apply_overrides(parsed.data, overrides)
-    locator = Locator(parsed, placed)
+    data, rewrite, var_problems = resolve_vars(data, Locator(parsed, placed))
+    locator = Locator(parsed, placed, {"$.objective": rewrite} if rewrite else {})
     reported = {d.path for d in parsed.diagnostics}
-    diagnostics = list(parsed.diagnostics)
+    if any(d.path == "$.objective" for d in var_problems):  # an unknown $name would read as a stray '$' too: say it once
+        reported.add("$.objective")
+    diagnostics = list(parsed.diagnostics) + var_problems
     for found in (schema_diagnostics(data, locator), parse_diagnostics(data, locator), check_all(data, locator)):
         diagnostics.extend(d for d in found if d.path not in reported)
+    axes: list = []
+    if isinstance(data.get("sweep"), dict):
+        axes, problems = section_axes(data["sweep"], locator.value, locator.key)
+        diagnostics.extend(d for d in problems if d.path not in reported)
     if diagnostics:
         raise SpecError(_unique(diagnostics))
     spec = build_spec(with_defaults(data), source=source, base_dir=base_dir, locations=locator.locations())
     positions = expression_locations(data["objective"], "$.objective", locator)
-    return dataclasses.replace(spec, expression_locations=positions)
+    return dataclasses.replace(spec, expression_locations=positions, sweep=tuple(axes))
 
 
-def load(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Spec:
+def load(path: str | os.PathLike, overrides: Sequence[str | Override] = ()) -> Spec:
     """Load the spec file at ``path`` (relative paths inside it resolve against its folder)."""
     name = os.fspath(path)
     try:

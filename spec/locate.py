@@ -20,6 +20,7 @@ class Locator:
 
     parsed: Parsed
     placed: dict[str, Location] = field(default_factory=dict)
+    rewritten: dict = field(default_factory=dict)  # JSON path -> variables.Rewrite (the objective after $name)
 
     def value(self, path: str) -> Location:
         """Where the value at ``path`` starts (or its nearest located parent)."""

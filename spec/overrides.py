@@ -28,10 +28,11 @@ class Override:
     text: str
     parts: tuple[str | int, ...]
     value: Any
+    origin: Location | None = None  # where the value was written when not on a --set (a sweep's line)
 
     @property
     def location(self) -> Location:
-        return Location(f"--set {self.text}")
+        return self.origin or Location(f"--set {self.text}")
 
     @property
     def path(self) -> str:
@@ -113,9 +114,10 @@ def _apply_one(data: dict[str, Any], override: Override) -> None:
         schema = sub_schema
 
 
-def apply_overrides(data: Any, overrides: Sequence[str]) -> tuple[Any, dict[str, Location]]:
-    """The data with every override applied in order, and the JSON path each override set
-    (mapped to its location). Raises SpecError naming every malformed override."""
+def apply_overrides(data: Any, overrides: Sequence[str | Override]) -> tuple[Any, dict[str, Location]]:
+    """The data with every override applied in order (``key.path=value`` strings or parsed
+    :class:`Override` values), and the JSON path each override set (mapped to its location).
+    Raises SpecError naming every malformed override."""
     if isinstance(overrides, str):
         overrides = (overrides,)
     if not overrides:
@@ -125,7 +127,7 @@ def apply_overrides(data: Any, overrides: Sequence[str]) -> tuple[Any, dict[str,
     diagnostics: list[Diagnostic] = []
     for text in overrides:
         try:
-            override = parse_override(text)
+            override = text if isinstance(text, Override) else parse_override(text)
             if not isinstance(data, dict):
                 raise SpecError(Diagnostic(override.location, "$", "the spec is not a mapping"))
             _apply_one(data, override)

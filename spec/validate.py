@@ -9,6 +9,7 @@ objective, the vpype pipeline) are then read with their parsers, and :mod:`.chec
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +27,11 @@ from .vocabulary import JSON_TYPES, cached_schema, matches_type, types_of, walk
 from .yamlsrc import child_path
 
 WEIGHT_NAMES = ("imagenet", "random")
+_PEN_ID = "pen id: use letters, digits, '_' and '-', starting with a letter"
+_NAME_KINDS = {  # what the names of a map keyed by names are, where they are not pen ids
+    "$.vars": "variable name: use letters, digits and '_', not starting with a digit",
+    "$.sweep": "key path: names and list indices joined by dots, as --set takes them (vars.channel, stages.0.optimize.lr)",
+}
 WEIGHT_SUFFIXES = (".pth", ".pt")
 
 
@@ -163,7 +169,7 @@ def schema_diagnostics(data: Any, locator: Locator) -> Iterator[Diagnostic]:
                 yield Diagnostic(locator.key(sub), sub, f"unknown key {key!r}{tail}")
         elif error.validator == "propertyNames":
             sub = child_path(path, error.instance)
-            yield Diagnostic(locator.key(sub), sub, f"{error.instance!r} is not a valid pen id: use letters, digits, '_' and '-', starting with a letter")
+            yield Diagnostic(locator.key(sub), sub, f"{error.instance!r} is not a valid {_NAME_KINDS.get(path, _PEN_ID)}")
         else:
             yield Diagnostic(locator.value(path), path, _friendly(error) + _quote_hint(error, path, locator))
 
@@ -239,7 +245,14 @@ def objective_diagnostics(text: str, path: str, locator: Locator) -> Iterator[Di
 
 
 def expression_locations(text: str, path: str, locator: Locator) -> tuple:
-    """The location of each character of the objective (plus one past the end)."""
+    """The location of each character of the objective (plus one past the end). Characters a
+    ``$name`` put there are located where that variable's value was set."""
+    rewrite = locator.rewritten.get(path)
+    if rewrite is not None and text != rewrite.original:
+        plain = dataclasses.replace(locator, rewritten={})
+        base = expression_locations(rewrite.original, path, plain)
+        located = tuple(base[s] if isinstance(s, int) else locator.value(s) for s in rewrite.sources)
+        return (*located, base[len(rewrite.original)])
     node = locator.parsed.nodes.get(path)
     if path in locator.placed or node is None or node.value != text:
         where = locator.value(path)

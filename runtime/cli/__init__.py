@@ -23,6 +23,7 @@ from .doctor import doctor_cmd
 from .exits import INPUT_ERRORS, Exit, exit_for
 from .plot import plot_cmd
 from .spec import plan_cmd, validate_cmd
+from .sweep import sweep_cmd
 from .test import test_cmd
 
 __all__ = ["Exit", "cli", "main"]
@@ -34,7 +35,7 @@ def cli() -> None:
     """penspec: YAML artwork specs in, plotter-ready drawings out."""
 
 
-for _command in (validate_cmd, plan_cmd, build_cmd, plot_cmd, doctor_cmd, test_cmd):
+for _command in (validate_cmd, plan_cmd, build_cmd, sweep_cmd, plot_cmd, doctor_cmd, test_cmd):
     cli.add_command(_command)
 del _command
 
