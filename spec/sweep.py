@@ -72,13 +72,14 @@ def expand_range(text: str) -> list[int] | None:
 
 
 def axis_values(raw: Any) -> list[Any]:
-    """The values of an axis written as ``raw`` (a list, a range string or one value). Raises
+    """The values of an axis written as ``raw`` (a list, a range string, or one value: a text
+    without ``..`` or a number). Raises
     ValueError with the reason."""
     if isinstance(raw, list):
         if not raw:
             raise ValueError(f"an axis needs at least one value: {_RANGE_HELP}")
         return raw
-    if isinstance(raw, str):
+    if isinstance(raw, str) and ".." in raw:
         values = expand_range(raw)
         if values is None:
             raise ValueError(f"{raw!r} is not {_RANGE_HELP}")

@@ -167,9 +167,10 @@ def schema_diagnostics(data: Any, locator: Locator) -> Iterator[Diagnostic]:
                 hint = did_you_mean(key, known)
                 tail = hint if hint else f"; known keys here: {one_of(known)}"
                 yield Diagnostic(locator.key(sub), sub, f"unknown key {key!r}{tail}")
-        elif error.validator == "propertyNames":
-            sub = child_path(path, error.instance)
-            yield Diagnostic(locator.key(sub), sub, f"{error.instance!r} is not a valid {_NAME_KINDS.get(path, _PEN_ID)}")
+        elif error.validator == "propertyNames" or "propertyNames" in error.schema_path:
+            name = error.instance
+            sub = child_path(path, name)
+            yield Diagnostic(locator.key(sub), sub, f"{name!r} is not a valid {_NAME_KINDS.get(path, _PEN_ID)}")
         else:
             yield Diagnostic(locator.value(path), path, _friendly(error) + _quote_hint(error, path, locator))
 
