@@ -194,7 +194,7 @@ def _up_to_date(plan: SweepPlan, point: Point) -> PointResult | None:
                       device_type=device_type if device_type in ("cpu", "cuda") else None)
     if lock is None or METRICS_FILE not in lock.get("outputs", {}):
         return None
-    return PointResult(UP_TO_DATE, 0.0, lock.get("objective"))
+    return PointResult(UP_TO_DATE, float(lock.get("seconds", 0.0)), lock.get("objective"))  # the seconds its build took
 
 
 def sweep_document(plan: SweepPlan, results: dict[str, PointResult]) -> dict:
@@ -212,7 +212,7 @@ def sweep_document(plan: SweepPlan, results: dict[str, PointResult]) -> dict:
                 "values": dict(p.values),
                 "folder": p.name,
                 "status": results[p.name].status,
-                "seconds": round(results[p.name].seconds, 3),
+                "seconds": round(results[p.name].seconds, 3),  # the point's build, also when found up to date
                 "objective": results[p.name].objective,
                 "error": results[p.name].error,
                 "command": plan.command(p, full=True),

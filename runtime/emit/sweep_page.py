@@ -12,6 +12,7 @@ previews give the same bytes.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
@@ -115,7 +116,15 @@ _SCRIPT = """
 """
 
 
-def render_index(document: dict, thumbs: dict[str, bytes]) -> str:
+def page_document(document: dict) -> dict:
+    """What the pages show of a sweep document: a point built now and one found up to date read
+    the same (both are built) and build times are left out, so an unchanged rerun changes nothing."""
+    points = [{**{k: v for k, v in p.items() if k != "seconds"}, "status": "built" if p["status"] == "up to date" else p["status"]}
+              for p in document["points"]]
+    return {**document, "points": points}
+
+
+def render_index(document: dict, thumbs: dict[str, bytes], key: str = "") -> str:
     """The page's HTML for a sweep document and the points' thumbnails (PNG bytes by name)."""
     axes = document["axes"]
     points = document["points"]
@@ -123,6 +132,7 @@ def render_index(document: dict, thumbs: dict[str, bytes]) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">",
+           f'<meta name="penspec-sweep" content="{_e(key)}">' if key else "",
            f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
            f"<h1>{_e(title)}</h1>"]
     shown_axes = ", ".join(f"{a['key']} ({len(a['values'])})" for a in axes)
@@ -150,8 +160,7 @@ def render_index(document: dict, thumbs: dict[str, bytes]) -> str:
         values = ", ".join(f"{k} = {_value(v)}" for k, v in point["values"].items())
         out.append(f'<div class="values">{_e(values)}</div>')
         out.append(f'<div class="objective">{_e(_objective(point))}</div>' if objective else "")
-        out.append(f'<div class="status">{_e(status)}{_e(" in %.1f s" % point["seconds"]) if status == "built" else ""}'
-                   f' \u00b7 {_e(point["folder"])}/</div>')
+        out.append(f'<div class="status">{_e(status)} \u00b7 {_e(point["folder"])}/</div>')
         if point.get("error"):
             out.append(f'<div class="error">{_e(point["error"])}</div>')
         out.append(f'<code title="builds this point at the spec\'s full settings">{_e(point["command"])}</code></div>')
@@ -186,15 +195,35 @@ def render_contact(document: dict, images: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def write_pages(out_dir: Path, document: dict) -> list[Path]:
-    """Write index.html and contact.png for a sweep document into ``out_dir``."""
-    images = {}
+def _previews(out_dir: Path, document: dict) -> dict[str, Path]:
+    found = {}
     for point in document["points"]:
         preview = out_dir / point["folder"] / PREVIEW_FILE
-        if point["status"] in ("built", "up to date") and preview.is_file():
-            image = _thumbnail(preview)
-            if image is not None:
-                images[point["name"]] = image
+        if point["status"] == "built" and preview.is_file():
+            found[point["name"]] = preview
+    return found
+
+
+def _key(document: dict, previews: dict[str, Path]) -> str:
+    """A digest of everything the pages are made from (the document and each preview's bytes)."""
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode("utf-8"))
+    for name, path in sorted(previews.items()):
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def write_pages(out_dir: Path, document: dict) -> list[Path]:
+    """Write index.html and contact.png for a sweep document into ``out_dir`` (left as they are
+    when they were made from the same document and previews)."""
+    document = page_document(document)
+    previews = _previews(out_dir, document)
+    key = _key(document, previews)
+    index, contact = out_dir / INDEX_FILE, out_dir / CONTACT_FILE
+    try:
+        if contact.is_file() and f'<meta name="penspec-sweep" content="{key}">' in index.read_text(encoding="utf-8"):
+            return [index, contact]
+    except OSError:
+        pass
+    images = {name: image for name, path in previews.items() if (image := _thumbnail(path)) is not None}
     thumbs = {name: _png(image) for name, image in images.items()}
-    return [atomic_write(out_dir / INDEX_FILE, render_index(document, thumbs)),
-            atomic_write(out_dir / CONTACT_FILE, render_contact(document, images))]
+    return [atomic_write(index, render_index(document, thumbs, key)), atomic_write(contact, render_contact(document, images))]
