@@ -157,76 +157,7 @@ class RichSweepReporter:
         self._progress = Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
                                   TimeElapsedColumn(), TimeRemainingColumn(), console=self.console)
         self._progress.start()
-        self._task = self._progress.add_task("sweep", total=todo, last="")
-
-    def point_done(self, name: str, status: str, seconds: float, error: str | None) -> None:
-        if error:
-            self.console.print(f"[red]failed[/] {name}: {error}")
-        if self._progress is not None:
-            self._progress.update(self._task, advance=1, last=f"{name} {status} ({seconds:.1f}s)")
-
-    def sweep_done(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-
-    def note(self, text: str) -> None:
-        self.console.print(text)
-
-
-class SweepReporter(Protocol):
-    """A sweep's progress: points, not steps (each point's own progress stays quiet)."""
-
-    def sweep_started(self, total: int, todo: int) -> None: ...
-
-    def point_done(self, name: str, status: str, seconds: float, error: str | None) -> None: ...
-
-    def sweep_done(self) -> None: ...
-
-    def note(self, text: str) -> None: ...
-
-
-@dataclass
-class SilentSweepReporter:
-    """Keeps what happened instead of showing it."""
-
-    events: list[tuple] = field(default_factory=list)
-
-    def sweep_started(self, total: int, todo: int) -> None:
-        self.events.append(("started", total, todo))
-
-    def point_done(self, name: str, status: str, seconds: float, error: str | None) -> None:
-        self.events.append(("point", name, status))
-
-    def sweep_done(self) -> None:
-        self.events.append(("done",))
-
-    def note(self, text: str) -> None:
-        self.events.append(("note", text))
-
-
-class RichSweepReporter:
-    """One bar for the sweep on a rich console (points done / total, ETA); a failing point's
-    error is printed as it comes."""
-
-    def __init__(self, console=None):
-        from rich.console import Console
-
-        self.console = console or Console(stderr=True)
-        self._progress = None
-        self._task = None
-
-    def sweep_started(self, total: int, todo: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        if todo < total:
-            self.console.print(f"{total - todo} of {total} points are up to date")
-        if not todo:
-            return
-        self._progress = Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
-                                  TimeElapsedColumn(), TimeRemainingColumn(), console=self.console)
-        self._progress.start()
-        self._task = self._progress.add_task("sweep", total=todo, last="")
+        self._task = self._progress.add_task("sweep", total=total, completed=total - todo, last="")
 
     def point_done(self, name: str, status: str, seconds: float, error: str | None) -> None:
         if error:

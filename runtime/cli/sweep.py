@@ -24,8 +24,8 @@ from .spec import set_option
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Local builds at once, each in its own process with its share of the CPU threads (one at a time on a GPU).")
 @click.option("--ray", "ray", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
-              help="Run each point as a Ray task: alone, on a local Ray runtime; with ADDRESS, on that Ray cluster. "
-                   "Needs pip install 'penspec[ray]'.")
+              help="Run each point as a Ray task: alone (last, or before another option), on a local Ray runtime; "
+                   "--ray=ADDRESS joins that Ray cluster. Needs pip install 'penspec[ray]'.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where to optimise.")
 @click.option("--renderer", type=click.Choice(["torch", "diffvg"]), default="torch", show_default=True, help="Differentiable renderer backend.")
 @click.option("--force", is_flag=True, help="Rerun every stage of every point.")
