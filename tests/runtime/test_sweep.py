@@ -17,8 +17,8 @@ import pytest
 from penspec.runtime.build import BuildOptions, build
 from penspec.runtime.sweep import BUILT, FAILED, UP_TO_DATE, SweepOptions, plan_sweep, run_sweep
 from penspec.spec.errors import OutputFolderError, SpecError
-from tests.clirun import run_cli
-from tests.runtime.build_fixtures import output_files
+from tests.support.clirun import run_cli
+from tests.support.build_fixtures import output_files
 
 SPEC = """\
 penspec: 1
