@@ -178,7 +178,7 @@ def write_returned(folder: Path, files: dict[str, tuple[bytes, int]], into_exist
         return
     owned = Ownership.open(folder, into_existing=into_existing)
     listed = set(json.loads(files[MANIFEST][0]).get("files", []))
-    owned.claim([folder / rel for rel in files if rel != MANIFEST])
+    owned.claim([folder / rel for rel in sorted(listed | set(files)) if rel != MANIFEST])  # what the worker's build recorded
     last = [rel for rel in ("build.lock",) if rel in files]
     for rel in [r for r in sorted(files) if r not in last and r != MANIFEST] + last:
         data, mode = files[rel]

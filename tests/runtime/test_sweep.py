@@ -10,11 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from penspec.runtime.build import BuildOptions, build
+from penspec.runtime.ownership import Ownership
 from penspec.runtime.sweep import BUILT, FAILED, UP_TO_DATE, SweepOptions, plan_sweep, run_sweep
 from penspec.spec.errors import OutputFolderError, SpecError
 from tests.support.clirun import run_cli
@@ -207,3 +209,38 @@ def test_a_killed_sweep_continues_to_the_same_files(tmp_path):
 @pytest.mark.slow
 def test_a_killed_sweep_of_worker_processes_continues_to_the_same_files(tmp_path):
     _kill_and_rerun(tmp_path, "2", 6)  # 6 points, two worker processes that die with the sweep
+
+
+def test_a_remote_worker_builds_from_files_and_the_driver_writes_them_back(tmp_path):
+    """What a Ray task does, without Ray: the spec and the point folder go over as bytes, the
+    worker builds in its own temporary folder, the driver writes the returned files."""
+    from penspec.runtime.sweep import open_folders, spec_files
+    from penspec.runtime.sweep_exec import _files_of, job_for, remote_build, write_returned
+
+    spec = write_spec(tmp_path / "specs")
+    local = run_sweep(str(spec), SweepOptions(out_dir=str(tmp_path / "local"), device="cpu", vary=("vars.channel=[2]", "seed=[1]")))
+    plan = plan_sweep(str(spec), SweepOptions(out_dir=str(tmp_path / "remote"), device="cpu", vary=("vars.channel=[2]", "seed=[1]")))
+    (point,) = plan.points
+    open_folders(plan)
+    folder = plan.out_dir / point.name
+    result, returned = remote_build(spec_files(plan), "specs", spec.name, _files_of(folder), job_for(plan, point))
+    assert result.status == BUILT and "penspec-files.json" in returned
+    write_returned(folder, returned, into_existing=False)
+    assert output_files(folder) == output_files(local.plan.out_dir / point.name)
+    again = run_sweep(str(spec), SweepOptions(out_dir=str(plan.out_dir), device="cpu", vary=("vars.channel=[2]", "seed=[1]")))
+    assert statuses(again) == {point.name: UP_TO_DATE}
+
+    # the returned folder goes back as it is: the worker finds its stages and only re-emits
+    job = replace(job_for(plan, point), overrides=(*point.overrides, "pens.0.speed_pendown=40"))
+    result, returned = remote_build(spec_files(plan), "specs", spec.name, _files_of(folder), job)
+    assert result.status == BUILT and result.seconds < local.results[point.name].seconds
+
+    # a file penspec did not write is never overwritten by returned files
+    victim = folder / "report.md"
+    foreign = Ownership.open(folder)
+    foreign.files.discard("report.md")
+    foreign.save()
+    victim.write_text("my notes")
+    with pytest.raises(OutputFolderError, match="report.md"):
+        write_returned(folder, returned, into_existing=False)
+    assert victim.read_text() == "my notes"
