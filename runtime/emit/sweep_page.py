@@ -28,6 +28,7 @@ PREVIEW_FILE = "preview.png"
 THUMB = 240  # px, the longer side of a thumbnail
 CONTACT_COLUMNS = 8
 LABEL_HEIGHT = 34
+PAGE_VERSION = 1  # part of the pages' key: bump when what they show changes, so reruns remake them
 
 
 def page_files() -> tuple[str, ...]:
@@ -57,11 +58,11 @@ def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _objective(point: dict) -> str:
+def _objective(point: dict, arrow: str = "\u2192") -> str:
     objective = point.get("objective")
     if not objective:
         return ""
-    return f"{objective['before']:.4g} \u2192 {objective['after']:.4g}"
+    return f"{objective['before']:.4g} {arrow} {objective['after']:.4g}"
 
 
 def _e(text: Any) -> str:
@@ -189,7 +190,7 @@ def render_contact(document: dict, images: dict[str, Any]) -> bytes:
             draw.text((x + 8, y + 8), point["status"], fill="#a00" if point["status"] == "failed" else "#666", font=font)
         label = ", ".join(f"{k.split('.')[-1]}={_value(v)}" for k, v in point["values"].items())
         draw.text((x, y + THUMB + 4), label[:44], fill="#222", font=font)
-        draw.text((x, y + THUMB + 18), _objective(point)[:44], fill="#555", font=font)
+        draw.text((x, y + THUMB + 18), _objective(point, "->")[:44], fill="#555", font=font)  # the bitmap font has no arrow
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
@@ -206,7 +207,7 @@ def _previews(out_dir: Path, document: dict) -> dict[str, Path]:
 
 def _key(document: dict, previews: dict[str, Path]) -> str:
     """A digest of everything the pages are made from (the document and each preview's bytes)."""
-    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode("utf-8"))
+    digest = hashlib.sha256(json.dumps([PAGE_VERSION, document], sort_keys=True, default=str).encode("utf-8"))
     for name, path in sorted(previews.items()):
         digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
