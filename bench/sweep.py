@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -43,7 +44,10 @@ def sweep(out: Path, vary: list[str], extra: list[str]) -> tuple[float, dict]:
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"sweep failed ({done.returncode}):\n{done.stderr}")
-    return seconds, json.loads((out / "sweep.json").read_text())
+    document = json.loads((out / "sweep.json").read_text())
+    inside = re.search(r"\) in ([0-9.]+)s; see", done.stderr)
+    document["_inside"] = float(inside.group(1)) if inside else float("nan")  # run_sweep's own time, process start left out
+    return seconds, document
 
 
 def built(document: dict) -> list[str]:
@@ -63,36 +67,51 @@ def cpu() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--skip-jobs", action="store_true")
+    parser.add_argument("--skip-jobs", action="store_true", help="only the 6-point runs")
+    parser.add_argument("--only-jobs", action="store_true", help="only the --jobs 1 / --jobs 2 runs")
     args = parser.parse_args()
     short = ["--set", f"stages.0.optimize.steps={args.steps}", "--set", "augment.views=2", "--device", "cpu"]
     print(f"cpu: {cpu()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory(prefix="penspec-sweep-bench-") as tmp:
         out = Path(tmp) / "six"
         vary = ["vars.channel=[17, 20, 33]", "seed=1..2"]
-        first, doc = sweep(out, vary, short)
-        print(f"6 points, first run: {first:.1f} s wall, built {len(built(doc))}, "
-              f"sum of point builds {sum(p['seconds'] for p in doc['points']):.1f} s")
-        again, doc = sweep(out, vary, short)
-        print(f"unchanged rerun: {again:.2f} s wall ({100 * again / first:.1f} % of the first), built {len(built(doc))}, "
-              f"up to date {sum(p['status'] == 'up to date' for p in doc['points'])}")
-        shutil.rmtree(out / doc["points"][2]["folder"])
-        after, doc = sweep(out, vary, short)
-        print(f"one point folder deleted ({doc['points'][2]['folder']}): {after:.1f} s wall, built {built(doc)}")
+        if not args.only_jobs:
+            six(out, vary, short)
         if args.skip_jobs:
             return
-        eight = ["vars.channel=[1, 2, 3, 4, 5, 6, 7, 8]"]
-        results = {}
-        for jobs in (1, 2):
-            load = os.getloadavg()[0]
-            wall, doc = sweep(Path(tmp) / f"jobs{jobs}", eight, [*short, "--jobs", str(jobs)])
-            results[jobs] = (wall, doc)
-            total = sum(p["seconds"] for p in doc["points"])
-            print(f"8 points --jobs {jobs}: {wall:.1f} s wall, sum of point builds {total:.1f} s, load average before {load:.1f}")
-        wall, doc = results[1]
+        jobs(Path(tmp), short)
+
+
+def six(out: Path, vary: list[str], short: list[str]) -> None:
+    first, doc = sweep(out, vary, short)
+    print(f"6 points, first run: {first:.1f} s wall, built {len(built(doc))}, "
+          f"sum of point builds {sum(p['seconds'] for p in doc['points']):.1f} s")
+    again, doc = sweep(out, vary, short)
+    print(f"unchanged rerun: {again:.2f} s wall ({100 * again / first:.1f} % of the first), built {len(built(doc))}, "
+          f"up to date {sum(p['status'] == 'up to date' for p in doc['points'])}")
+    shutil.rmtree(out / doc["points"][2]["folder"])
+    after, doc = sweep(out, vary, short)
+    print(f"one point folder deleted ({doc['points'][2]['folder']}): {after:.1f} s wall, built {built(doc)}")
+
+
+def jobs(tmp: Path, short: list[str]) -> None:
+    eight = ["vars.channel=[1, 2, 3, 4, 5, 6, 7, 8]"]
+    results = {}
+    for n in (1, 2):
+        load = os.getloadavg()[0]
+        wall, doc = sweep(tmp / f"jobs{n}", eight, [*short, "--jobs", str(n)])
+        results[n] = (wall, doc)
         total = sum(p["seconds"] for p in doc["points"])
-        print(f"--jobs 2 speed-up: {results[1][0] / results[2][0]:.2f}x; "
-              f"--jobs 1 orchestration overhead: {wall - total:.1f} s = {100 * (wall - total) / total:.1f} % of the point builds")
+        per_point = ", ".join(f"{p['seconds']:.1f}" for p in doc["points"])
+        print(f"8 points --jobs {n}: {wall:.1f} s wall, sum of point builds {total:.1f} s, load average before {load:.1f}; "
+              f"per point {per_point} s")
+    wall, doc = results[1]
+    total = sum(p["seconds"] for p in doc["points"])
+    inside = doc["_inside"]
+    print(f"--jobs 2 speed-up: {results[1][0] / results[2][0]:.2f}x; "
+          f"--jobs 1 orchestration overhead: {wall - total:.1f} s = {100 * (wall - total) / total:.1f} % of the point builds "
+          f"(process start to exit); {inside - total:.1f} s = {100 * (inside - total) / total:.1f} % inside the sweep call "
+          f"(Python and library start-up left out)")
 
 
 if __name__ == "__main__":

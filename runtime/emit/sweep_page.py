@@ -42,7 +42,7 @@ def _thumbnail(path: Path):
     try:
         with Image.open(path) as image:
             image = image.convert("RGB")
-            image.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
+            image.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS, reducing_gap=3.0)
             return image
     except (OSError, ValueError):
         return None
@@ -50,7 +50,7 @@ def _thumbnail(path: Path):
 
 def _png(image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -192,7 +192,7 @@ def render_contact(document: dict, images: dict[str, Any]) -> bytes:
         draw.text((x, y + THUMB + 4), label[:44], fill="#222", font=font)
         draw.text((x, y + THUMB + 18), _objective(point, "->")[:44], fill="#555", font=font)  # the bitmap font has no arrow
     buffer = io.BytesIO()
-    sheet.save(buffer, format="PNG", optimize=True)
+    sheet.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
