@@ -177,7 +177,9 @@ class Spec:
     test: TestSettings
     source: str  # the spec file as given (for messages)
     base_dir: str  # folder that relative paths (style images, weights) resolve against
-    vars: tuple[tuple[str, int | float | str], ...] = ()  # (name, value), already substituted into the objective
+    # (name, value); already substituted into the objective, so not hashed again: a spec with
+    # variables hashes (and plans) like the spec written out
+    vars: tuple[tuple[str, int | float | str], ...] = field(default=(), compare=False)
     # what `penspec sweep` varies (penspec.spec.sweep.Axis values); not part of the piece, so not hashed
     sweep: tuple = field(default=(), compare=False, repr=False)
     locations: dict[str, Location] = field(default_factory=dict, compare=False, repr=False)
