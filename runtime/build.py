@@ -6,8 +6,9 @@ stage result and output file unchanged on disk) stop there, without importing to
 write ``plan.json``, make sure every resource exists (device, renderer, weights, style images)
 before anything slow starts, run the stages (reusing and resuming through the stage store),
 measure the objective on held-out views, hand the scene to the emitters, then write
-``metrics.json`` and ``build.lock``. The nets are loaded only when a stage runs or the held-out
-objective must be measured again.
+``metrics.json``, ``history.json`` (the objective at every step of every stage) and
+``build.lock``. The nets are loaded only when a stage runs or the held-out objective must be
+measured again.
 
 A change to the look only (a pen's colour, nib width or opacity, the paper colour or a paper
 size that changes mm per px) reuses the stored strokes and re-inks them: the drawing stays the
@@ -52,6 +53,7 @@ from penspec.spec.model import Spec
 
 PLAN_FILE = "plan.json"
 METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.json"  # the stages' per-step scores (each stage's own copy is in its store)
 LOCK_FILE = "build.lock"
 VERSIONED = ("penspec", "torch", "torchvision", "vpype", "numpy")
 LOCK_VERSION = 2
@@ -172,13 +174,15 @@ def make_engine(spec: Spec, plan: Plan, device, backend: str):
     return Engine(plan=plan, nets=nets, objective=objective, device=device, backend=backend)
 
 
-def emit(plan: Plan, scene: Scene, out_dir: Path, *, stem: str, provenance: dict, metrics: dict) -> list[Path]:
+def emit(plan: Plan, scene: Scene, out_dir: Path, *, stem: str, provenance: dict, metrics: dict,
+         history: list[dict] | None = None, spec_text: str | None = None) -> list[Path]:
     """Hand the scene to the emitters; a plain SVG of the cubic paths when they are absent."""
     from penspec.runtime import emit as emitters
 
     emit_all = getattr(emitters, "emit_all", None)
     if emit_all is not None:
-        return list(emit_all(plan, scene, out_dir, stem=stem, provenance=provenance, metrics=metrics))
+        return list(emit_all(plan, scene, out_dir, stem=stem, provenance=provenance, metrics=metrics,
+                             history=history, spec_text=spec_text))
     return [atomic_write(out_dir / f"{stem}.svg", plain_svg(plan, scene))]
 
 
@@ -260,14 +264,42 @@ def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, option
     scene = result.final.to_scene()
     plan_hash = sha256_text(plan_json)
     files = [out_dir / PLAN_FILE]
+    history = stage_histories(plan, result.histories)
     files += emit(plan, scene, out_dir, stem=piece_name(spec.source), provenance=provenance(spec, plan, plan_hash, device, options, reinked),
-                  metrics=metrics)
+                  metrics=metrics, history=history, spec_text=spec_text(spec))
     files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
+    files.append(atomic_write(out_dir / HISTORY_FILE, history_json(plan, history)))
     files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started, metrics, list(files)))
     prune_stale(out_dir, plan)
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
     return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
+
+
+def stage_histories(plan: Plan, histories) -> list[dict]:
+    """Each optimising stage's per-step scores, as its stage store keeps them (an empty list of
+    steps for a stage stored before histories were kept)."""
+    out = []
+    for stage, record in zip(plan.stages, histories, strict=True):
+        if stage.steps:
+            record = record or {}
+            out.append({"stage": stage.name, "first_step": int(record.get("first_step", 0)), "steps": record.get("steps", [])})
+    return out
+
+
+def history_json(plan: Plan, history: list[dict]) -> str:
+    """history.json: the columns (the objective, then each term as written), one line per stage."""
+    columns = ["objective"] + [t.text for t in plan.objective.terms]
+    lines = [json.dumps(h, ensure_ascii=False, separators=(",", ":")) for h in history]
+    return '{"columns": ' + json.dumps(columns, ensure_ascii=False) + ',\n "stages": [\n  ' + ",\n  ".join(lines) + "\n]}\n"
+
+
+def spec_text(spec: Spec) -> str | None:
+    """The spec file as written (for the build's page); None when it cannot be read again."""
+    try:
+        return Path(spec.source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def reuse_only_engine(plan: Plan, device, backend: str):

@@ -5,6 +5,8 @@
 - ``checkpoint.pt``: the stage in progress (strokes, optimiser, step, RNG state), rewritten
   every ``checkpoint_every`` steps and on Ctrl-C;
 - ``result.pt`` and ``scene.npz``: the strokes after the stage;
+- ``history.json`` (optimising stages): the objective and each term's score at every step, as
+  the optimiser computed them (a resumed stage carries its earlier steps in the checkpoint);
 - ``stage.json``: written last, it marks the stage complete and says what made it (full
   fingerprint, device type, renderer, the look it was optimised under, seconds).
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from penspec.runtime.strokes import Strokes
 
 STAGES_DIR = "stages"
+HISTORY_FILE = "history.json"
 
 
 def save_torch(path: Path, value: dict) -> None:
@@ -172,17 +175,34 @@ class StageStore:
 
         return Strokes.from_state_dict(load_torch(self.result_path)["strokes"])
 
-    def save_result(self, strokes: Strokes, seconds: float, final_state: dict | None = None) -> None:
-        """Result (with the stage's final optimiser state, if any), scene, then the completion
-        marker, in that order: a kill in between leaves the stage incomplete, never wrong."""
+    @property
+    def history_path(self) -> Path:
+        return self.dir / HISTORY_FILE
+
+    def save_result(self, strokes: Strokes, seconds: float, final_state: dict | None = None, history: dict | None = None) -> None:
+        """Result (with the stage's final optimiser state, if any), scene, the per-step history of
+        an optimising stage, then the completion marker, in that order: a kill in between leaves
+        the stage incomplete, never wrong."""
         payload = {"fingerprint": self.stage.fingerprint, "strokes": strokes.state_dict()}
         if final_state is not None:
             payload["final_state"] = final_state
         save_torch(self.result_path, payload)
         strokes.to_scene().save(self.scene_path)
+        if history is not None:
+            atomic_write(self.history_path, json.dumps({"stage": self.stage.name, **history}) + "\n")
+        else:
+            self.history_path.unlink(missing_ok=True)
         meta = {**self._identity(), "look": self.look, "seconds": round(seconds, 3), "complete": True}
         atomic_write(self.meta_path, json.dumps(meta, indent=2) + "\n")
         self.checkpoint_path.unlink(missing_ok=True)
+
+    def load_history(self) -> dict | None:
+        """``{"stage", "first_step", "steps": [[score, term, ...], ...]}`` as the stage recorded it;
+        None for a stage that does not optimise or was stored before histories were kept."""
+        try:
+            return json.loads(self.history_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
 
     def _checkpoint_identity(self) -> dict:
         return {**self._identity(), "look": (self.look or {}).get("sha256")}

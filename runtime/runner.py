@@ -59,6 +59,7 @@ class RunResult:
     initial: Strokes  # strokes before the first stage
     final: Strokes
     outcomes: tuple[StageOutcome, ...]
+    histories: tuple[dict | None, ...] = ()  # per stage: its per-step scores (StageStore.load_history's shape)
 
 
 class _Interrupt:
@@ -117,6 +118,7 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
     strokes = initial_strokes(engine.plan, engine.device)
     initial = strokes
     outcomes: list[StageOutcome] = []
+    histories: list[dict | None] = []
     stores = stage_stores(engine.plan, options.out_dir, engine.device.type, engine.backend)
     for stage, store, reuse in zip(engine.plan.stages, stores, reusable(stores, options), strict=True):
         if reuse:
@@ -125,6 +127,7 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
             meta = store.meta() or {}
             other_look = None if store.same_look() else store.stored_look()
             outcomes.append(StageOutcome(stage.name, stage.kind, stage.fingerprint, True, 0, 0, float(meta.get("seconds", 0.0)), other_look))
+            histories.append(store.load_history())
             continue
         try:
             strokes, outcome = _run_one(engine, stage, strokes, store, options, reporter)
@@ -133,7 +136,8 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
         except Exception as exc:
             raise StageError(stage.name, _origin(stage, options), exc) from exc
         outcomes.append(outcome)
-    return RunResult(initial, strokes, tuple(outcomes))
+        histories.append(store.load_history())
+    return RunResult(initial, strokes, tuple(outcomes), tuple(histories))
 
 
 def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageStore, options: RunOptions, reporter: Reporter):
@@ -172,6 +176,6 @@ def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageSto
                 store.save_checkpoint(run.state_dict())
     result = run.result()
     seconds = time.perf_counter() - started
-    store.save_result(result, seconds, final_state=run.state_dict())
+    store.save_result(result, seconds, final_state=run.state_dict(), history=run.history_record())
     reporter.stage_done(stage, seconds)
     return result, StageOutcome(stage.name, stage.kind, stage.fingerprint, False, resumed_at, stage.steps - resumed_at, seconds)

@@ -2,8 +2,8 @@
 
 ``emit_all`` turns the optimised scene into vpype layers on the page once (flattened, clipped
 to the canvas, travel-optimised, split by max draw length, labelled for AxiDraw) and hands the
-same layers to every target: the layered SVG, one SVG per pen, the preview, plot.py and the
-report. Each target says what it cannot express; those notes end up in the report's warnings.
+same layers to every target: the layered SVG, one SVG per pen, the preview, plot.py, the
+report and the build's page (report.html). Each target says what it cannot express; those notes end up in the report's warnings.
 Only the preview needs torch (the renderer), and it imports it when it runs.
 """
 
@@ -43,14 +43,18 @@ def emit_all(
     provenance: dict,
     metrics: dict | None = None,
     preview: bool = True,
+    history: list[dict | None] | None = None,
+    spec_text: str | None = None,
 ) -> list[Path]:
     """Write every plotter output of a build into ``out_dir``; return the paths written.
 
     ``provenance`` (spec_sha256, seed, penspec version, the rebuilding command, plan hash) goes
     into the SVG metadata and the report; ``metrics`` may carry the optimiser's objective
-    before/after. ``preview=False`` skips preview.png (and with it torch).
+    before/after. ``preview=False`` skips preview.png (and with it torch). ``history`` (the
+    stages' per-step scores) and ``spec_text`` (the spec as written) go into report.html.
     """
     from .document import optimize_travel, pen_drawings, plot_layers
+    from .page import PAGE, build_page, snapshot_frames
     from .plotscript import plot_script
     from .report import build_report, report_json, report_markdown
     from .svg import layered_svg, pen_svgs
@@ -84,13 +88,17 @@ def emit_all(
 
         written.append(write_preview(plan, layers, out_dir / PREVIEW))
         files["preview"] = PREVIEW
-    files["report"] = ["report.json", "report.md"]
+    files["report"] = ["report.json", "report.md", PAGE]
 
     report = build_report(
         plan, raw, optimized, layers, svg_name=svg_name, files=files, provenance=provenance, metrics=metrics, warnings=warnings
     )
     written.append(atomic_write(out_dir / "report.json", report_json(report)))
     written.append(atomic_write(out_dir / "report.md", report_markdown(report)))
+
+    frames = snapshot_frames(plan, out_dir, out_dir / PREVIEW if preview else None)
+    page = build_page(plan, layers, report, metrics=metrics, history=history, spec_text=spec_text, frames=frames)
+    written.append(atomic_write(out_dir / PAGE, page))
     return written
 
 
