@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from penspec.runtime.strokes import Strokes
 
 STAGES_DIR = "stages"
+SNAPSHOTS_DIR = "snapshots"  # the optimising stages' PNG snapshots, ``<stage name>-<step:05d>.png``
 HISTORY_FILE = "history.json"
 
 

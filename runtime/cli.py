@@ -42,6 +42,9 @@ def _register() -> None:
     from penspec.runtime.cli_test import test_cmd
 
     cli.add_command(test_cmd)
+    from penspec.runtime.cli_open import open_cmd
+
+    cli.add_command(open_cmd)
 
 
 _register()

@@ -77,7 +77,10 @@ SCRIPT = r"""
     if (on) { el.classList.remove('off'); } else { el.classList.add('off'); }
     el.setAttribute('data-shown', on ? '1' : '0');
     var boxes = boxesFor(id);
-    for (var i = 0; i < boxes.length; i++) { boxes[i].checked = on; }
+    for (var i = 0; i < boxes.length; i++) {
+      boxes[i].checked = on;
+      if (on) { boxes[i].setAttribute('checked', ''); } else { boxes[i].removeAttribute('checked'); }
+    }
   }
   function showFrame(slider, index) {
     var holder = document.getElementById(slider.getAttribute('data-frames'));
@@ -334,8 +337,12 @@ def line_chart(
         color = esc(s.color or PALETTE[i % len(PALETTE)])
         pts = thin([(x, y) for x, y in s.points if math.isfinite(y)], max_points)
         coords = " ".join(f"{num(sx(x), 1)},{num(sy(y), 1)}" for x, y in pts)
-        shape = (f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="1.5" stroke-linejoin="round"/>'
-                 if len(pts) > 1 else f'<circle cx="{num(sx(pts[0][0]), 1)}" cy="{num(sy(pts[0][1]), 1)}" r="2.5" fill="{color}"/>')
+        if len(pts) > 1:
+            shape = f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="1.5" stroke-linejoin="round"/>'
+        elif pts:
+            shape = f'<circle cx="{num(sx(pts[0][0]), 1)}" cy="{num(sy(pts[0][1]), 1)}" r="2.5" fill="{color}"/>'
+        else:
+            shape = ""  # a stage without recorded values keeps its (empty) series
         parts.append(f'<g class="series" data-series="{esc(s.name)}" data-color="{esc(color)}" data-points="{len(s.points)}">{shape}</g>')
     parts.append("</svg>")
     return "\n".join(parts)

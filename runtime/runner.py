@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from penspec.compiler.plan import Plan, StagePlan
-from penspec.runtime.checkpoint import StageOutcome, StageStore, plan_look
+from penspec.runtime.checkpoint import SNAPSHOTS_DIR, StageOutcome, StageStore, plan_look
 from penspec.runtime.draw import render_region, to_png
 from penspec.runtime.progress import Reporter, SilentReporter
 from penspec.runtime.stages import (
@@ -39,8 +39,6 @@ from penspec.runtime.stages import (
 from penspec.runtime.strokes import Strokes
 from penspec.spec.atomic import atomic_write
 from penspec.spec.errors import Location, PenspecError, StageError
-
-SNAPSHOTS_DIR = "snapshots"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from penspec.compiler.plan import Plan
 from penspec.runtime import pagekit as kit
+from penspec.runtime.checkpoint import SNAPSHOTS_DIR
 from penspec.runtime.pagekit import Raw, esc, num
 
 from .document import PX_PER_MM, PlotLayer
@@ -220,8 +221,6 @@ def objective_section(plan: Plan, metrics: Mapping | None, history: Sequence[Map
 
 def snapshot_frames(plan: Plan, out_dir: Path, preview: Path | None) -> list[kit.Frame]:
     """The stages' snapshots in plan and step order, then the preview, scaled down and re-encoded."""
-    from penspec.runtime.runner import SNAPSHOTS_DIR
-
     frames = []
     folder = Path(out_dir) / SNAPSHOTS_DIR
     steps = {s.name: s.steps for s in plan.stages}
