@@ -44,6 +44,7 @@ from penspec.runtime.checkpoint import (
     reink_summary,
     stage_dir_name,
 )
+from penspec.runtime.emit import PAGE
 from penspec.runtime.progress import Reporter, SilentReporter
 from penspec.runtime.scene import Scene
 from penspec.spec import expression_location, load
@@ -370,8 +371,8 @@ def already_built(out_dir: Path, plan: Plan, plan_hash: str, options: BuildOptio
         path = out_dir / rel
         if not path.is_file() or file_sha256(path) != digest:
             return None
-    if METRICS_FILE not in outputs:
-        return None
+    if METRICS_FILE not in outputs or HISTORY_FILE not in outputs or PAGE not in outputs:
+        return None  # made before these outputs existed: emit again (the stages are reused)
     metrics = json.loads((out_dir / METRICS_FILE).read_text(encoding="utf-8"))
     outcomes = tuple(
         StageOutcome(s["name"], s["kind"], s["fingerprint"], True, 0, 0, float(s.get("seconds", 0.0)), s.get("optimised_under"))

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
+from penspec.runtime.emit import PAGE
 from penspec.spec.errors import MissingResourceError
-
-PAGE = "report.html"  # the name penspec.runtime.emit.page writes (not imported: it loads vpype)
 
 
 @click.command("open")

@@ -54,7 +54,7 @@ pre{background:#fff;border:1px solid var(--line);padding:8px 10px;overflow:auto;
 .chart svg{max-width:100%;height:auto;background:#fff;border:1px solid var(--line)}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;color:#444}
 .frames{background:#fff;border:1px solid var(--line);padding:10px;text-align:center}
-.frames img{max-width:100%;height:auto;image-rendering:auto;border:1px solid var(--line)}
+.frames img{width:480px;max-width:100%;height:auto;border:1px solid var(--line)}
 .frames input[type=range]{width:100%;max-width:640px}
 .off{display:none}
 .warn{color:#8a4b00}

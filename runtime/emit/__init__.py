@@ -24,8 +24,9 @@ if TYPE_CHECKING:  # the emitters import vpype; the CLI shell imports this packa
 PENS_DIR = "pens"
 PREVIEW = "preview.png"
 PLOT_SCRIPT = "plot.py"
+PAGE = "report.html"  # the build's page (penspec.runtime.emit.page)
 
-__all__ = ["emit_all", "pen_file_name"]
+__all__ = ["PAGE", "emit_all", "pen_file_name"]
 
 
 def pen_file_name(index: int, pen_id: str) -> str:
@@ -54,7 +55,7 @@ def emit_all(
     stages' per-step scores) and ``spec_text`` (the spec as written) go into report.html.
     """
     from .document import optimize_travel, pen_drawings, plot_layers
-    from .page import PAGE, build_page, snapshot_frames
+    from .page import build_page, snapshot_frames
     from .plotscript import plot_script
     from .report import build_report, report_json, report_markdown
     from .svg import layered_svg, pen_svgs

@@ -30,7 +30,6 @@ from penspec.runtime.pagekit import Raw, esc, num
 
 from .document import PX_PER_MM, PlotLayer
 
-PAGE = "report.html"
 SNAPSHOT_SIDE = 360  # px, long side of an embedded snapshot
 PREVIEW_SIDE = 720  # px, long side of the embedded preview (the timeline's last frame)
 _SNAPSHOT_RE = re.compile(r"^(?P<stage>.+)-(?P<step>\d{5,})\.png$")
@@ -249,8 +248,8 @@ def plan_section(plan: Plan, report: Mapping) -> str:
         ("objective", Raw(f"<code>{esc(plan.objective.expression)}</code>")),
         ("networks", ", ".join(f"{n.name} ({n.weights})" for n in plan.objective.nets) or "none"),
         ("augment", f"crop {a.crop} px, rotate {a.rotate_deg:g} deg, translate {a.translate:g}"),
-        ("estimated plot time", f"{_hms(plan.estimates.time_s)} before travel optimisation, "
-                                f"{_hms(report['totals']['time_s'])} as plotted"),
+        ("plot time", f"{_hms(report['totals']['time_s'])} for the plotted layers; the compiler's estimate before "
+                      f"optimising was {_hms(plan.estimates.time_s)}"),
     ]
     rows = []
     for s in plan.stages:
