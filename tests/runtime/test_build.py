@@ -132,6 +132,21 @@ def test_rebuild_reuses_unchanged_stages_and_reruns_from_the_first_change(tmp_pa
     assert output_files(forced.out_dir) == first_files
 
 
+def test_a_folder_built_before_the_page_existed_gets_one_from_its_stored_stages(tmp_path):
+    spec = write_tiny(tmp_path, steps=1, finetune=1)
+    out = tmp_path / "out"
+    first = build(spec, BuildOptions(out_dir=str(out), device="cpu"))
+    page = (out / "report.html").read_bytes()
+    lock = json.loads((out / "build.lock").read_text())
+    for name in ("report.html", "history.json"):
+        del lock["outputs"][name]
+        (out / name).unlink()
+    (out / "build.lock").write_text(json.dumps(lock))
+    again = build(spec, BuildOptions(out_dir=str(out), device="cpu"))
+    assert not again.up_to_date and again.reused == first.reused + ("0-optimize", "1-tile", "2-finetune")
+    assert (out / "report.html").read_bytes() == page
+
+
 def test_offline_imagenet_weights_fail_before_any_stage(tmp_path, monkeypatch):
     import torch
 
