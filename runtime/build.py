@@ -35,16 +35,16 @@ from pathlib import Path
 from penspec.compiler import compile_spec
 from penspec.compiler.plan import Plan
 from penspec.runtime.checkpoint import (
-    STAGES_DIR,
     StageOutcome,
     StageStore,
     look_changes,
     plan_look,
     prune_stale,
     reink_summary,
-    stage_dir_name,
+    snapshot_paths,
 )
-from penspec.runtime.emit import PAGE
+from penspec.runtime.emit import PAGE, PENS_DIR
+from penspec.runtime.ownership import Ownership
 from penspec.runtime.progress import Reporter, SilentReporter
 from penspec.runtime.scene import Scene
 from penspec.spec import expression_location, load
@@ -69,6 +69,7 @@ class BuildOptions:
     resume: bool = False
     force: bool = False
     exact: bool = False  # rerun stages optimised under another look, so the result equals a clean build
+    into_existing: bool = False  # build into a folder that holds other files (they are never touched)
 
 
 @dataclass(frozen=True)
@@ -138,14 +139,15 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def remove_partial_writes(out_dir: Path) -> list[Path]:
-    """Delete temp files that a killed build left mid-write (atomic_write's ``.<name>.*.tmp``)."""
-    if not out_dir.is_dir():
-        return []
-    stale = [p for p in out_dir.rglob(".*.tmp") if p.is_file()]
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return stale
+def build_paths(plan: Plan, out_dir: Path, stem: str) -> list[Path]:
+    """Every file a build of ``plan`` into ``out_dir`` may write (claimed before it writes)."""
+    from penspec.runtime.emit import output_names
+
+    paths = [out_dir / name for name in (PLAN_FILE, *output_names(plan, stem), METRICS_FILE, HISTORY_FILE, LOCK_FILE)]
+    for stage in plan.stages:
+        paths += StageStore(out_dir, stage, "", "").files()
+        paths += snapshot_paths(out_dir, stage, plan.snapshot_every)
+    return paths
 
 
 def _check_renderer(name: str) -> None:
@@ -217,6 +219,7 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
     spec = load(spec_path, overrides=options.overrides)
     plan = compile_spec(spec)
     out_dir = output_dir(spec, plan, options.out_dir)
+    owned = Ownership.open(out_dir, into_existing=options.into_existing)  # refuses a folder of other files
     plan_json = plan.to_json()
     current = already_built(out_dir, plan, sha256_text(plan_json), options)
     if current is not None:
@@ -229,18 +232,22 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
 
     device = resolve_device(options.device)
     _check_renderer(options.renderer)
-    remove_partial_writes(out_dir)
+    owned.claim(build_paths(plan, out_dir, piece_name(spec.source)))  # recorded before anything is written
+    owned.remove_partial_writes()
     atomic_write(out_dir / PLAN_FILE, plan_json)
 
     with make_deterministic(device):
-        return _build(spec, plan, device, out_dir, plan_json, options, reporter, started)
+        return _build(spec, plan, device, owned, plan_json, options, reporter, started)
 
 
-def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, options: BuildOptions, reporter: Reporter, started: float) -> BuildResult:
+def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, options: BuildOptions, reporter: Reporter,
+           started: float) -> BuildResult:
     from penspec.runtime.runner import RunOptions, reusable, run_stages, stage_stores
 
+    out_dir = owned.root
     run_options = RunOptions(
         out_dir=out_dir,
+        owned=owned,
         resume=options.resume,
         force=options.force,
         exact=options.exact,
@@ -271,7 +278,11 @@ def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, option
     files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
     files.append(atomic_write(out_dir / HISTORY_FILE, history_json(plan, history)))
     files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started, metrics, list(files)))
-    prune_stale(out_dir, plan)
+    unclaimed = [p for p in files if not owned.owns(p)]
+    if unclaimed:  # build_paths must list every file a build writes, or a later build could not clean it up
+        raise RuntimeError(f"wrote files it had not claimed: {', '.join(map(str, unclaimed))}")
+    owned.remove(set(owned.root / r for r in owned.files if r.startswith(f"{PENS_DIR}/")) - set(files))  # pens now gone
+    prune_stale(owned, plan)
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
     return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
@@ -392,7 +403,7 @@ def held_out_metrics(engine, result, out_dir: Path, plan: Plan) -> dict:
     """
     from penspec.runtime.metrics import objective_metrics
 
-    cache = out_dir / STAGES_DIR / stage_dir_name(plan.stages[-1]) / METRICS_FILE
+    cache = StageStore(out_dir, plan.stages[-1], "", "").metrics_path
     if result.outcomes and all(o.reused for o in result.outcomes) and cache.is_file():
         stored = json.loads(cache.read_text(encoding="utf-8"))
         if stored.get("look_sha256") == plan.look_sha256:

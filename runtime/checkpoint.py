@@ -8,7 +8,9 @@
 - ``history.json`` (optimising stages): the objective and each term's score at every step, as
   the optimiser computed them (a resumed stage carries its earlier steps in the checkpoint);
 - ``stage.json``: written last, it marks the stage complete and says what made it (full
-  fingerprint, device type, renderer, the look it was optimised under, seconds).
+  fingerprint, device type, renderer, the look it was optimised under, seconds);
+- ``metrics.json`` (last stage only): the held-out objective measured after it, with the look
+  it was measured under.
 
 A rebuild reuses a complete stage whose fingerprint, device type and renderer match; whether a
 stage optimised under another look (pen colours, nib px widths, opacity, paper colour) is reused
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,11 +32,12 @@ from penspec.compiler.plan import Plan, StagePlan
 from penspec.spec.atomic import atomic_write
 
 if TYPE_CHECKING:
+    from penspec.runtime.ownership import Ownership
     from penspec.runtime.strokes import Strokes
 
 STAGES_DIR = "stages"
-SNAPSHOTS_DIR = "snapshots"  # the optimising stages' PNG snapshots, ``<stage name>-<step:05d>.png``
-HISTORY_FILE = "history.json"
+SNAPSHOTS_DIR = "snapshots"
+STAGE_FILES = ("checkpoint.pt", "result.pt", "scene.npz", "stage.json", "metrics.json", "history.json")
 
 
 def save_torch(path: Path, value: dict) -> None:
@@ -126,19 +128,33 @@ class StageStore:
 
     @property
     def checkpoint_path(self) -> Path:
-        return self.dir / "checkpoint.pt"
+        return self.dir / STAGE_FILES[0]
 
     @property
     def result_path(self) -> Path:
-        return self.dir / "result.pt"
+        return self.dir / STAGE_FILES[1]
 
     @property
     def scene_path(self) -> Path:
-        return self.dir / "scene.npz"
+        return self.dir / STAGE_FILES[2]
 
     @property
     def meta_path(self) -> Path:
-        return self.dir / "stage.json"
+        return self.dir / STAGE_FILES[3]
+
+    @property
+    def metrics_path(self) -> Path:
+        """The held-out objective measured after this stage (kept for the last stage)."""
+        return self.dir / STAGE_FILES[4]
+
+    @property
+    def history_path(self) -> Path:
+        """The objective and term scores of every step (optimising stages)."""
+        return self.dir / STAGE_FILES[5]
+
+    def files(self) -> list[Path]:
+        """Every file this stage may write."""
+        return [self.dir / name for name in STAGE_FILES]
 
     def _identity(self) -> dict:
         return {
@@ -176,10 +192,6 @@ class StageStore:
 
         return Strokes.from_state_dict(load_torch(self.result_path)["strokes"])
 
-    @property
-    def history_path(self) -> Path:
-        return self.dir / HISTORY_FILE
-
     def save_result(self, strokes: Strokes, seconds: float, final_state: dict | None = None, history: dict | None = None) -> None:
         """Result (with the stage's final optimiser state, if any), scene, the per-step history of
         an optimising stage, then the completion marker, in that order: a kill in between leaves
@@ -191,8 +203,6 @@ class StageStore:
         strokes.to_scene().save(self.scene_path)
         if history is not None:
             atomic_write(self.history_path, json.dumps({"stage": self.stage.name, **history}) + "\n")
-        else:
-            self.history_path.unlink(missing_ok=True)
         meta = {**self._identity(), "look": self.look, "seconds": round(seconds, 3), "complete": True}
         atomic_write(self.meta_path, json.dumps(meta, indent=2) + "\n")
         self.checkpoint_path.unlink(missing_ok=True)
@@ -220,24 +230,23 @@ class StageStore:
             return None
         return data["state"]
 
-    def discard(self) -> None:
-        """Forget this stage's files (a forced or changed rebuild)."""
-        shutil.rmtree(self.dir, ignore_errors=True)
-
 
 def stage_dir_name(stage: StagePlan) -> str:
-    return f"{stage.index}-{stage.kind}-{stage.fingerprint[:12]}"
+    return f"{stage.name}-{stage.fingerprint[:12]}"
 
 
-def prune_stale(root: Path, plan: Plan) -> list[str]:
-    """Remove stage folders that no stage of ``plan`` uses any more; returns their names."""
-    folder = root / STAGES_DIR
-    if not folder.is_dir():
-        return []
-    keep = {stage_dir_name(s) for s in plan.stages}
-    removed = []
-    for entry in sorted(folder.iterdir()):
-        if entry.is_dir() and entry.name not in keep:
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry.name)
-    return removed
+def snapshot_path(out_dir: Path, stage: StagePlan, step: int) -> Path:
+    return out_dir / SNAPSHOTS_DIR / f"{stage.name}-{step:05d}.png"
+
+
+def snapshot_paths(out_dir: Path, stage: StagePlan, every: int) -> list[Path]:
+    """Every snapshot a run of ``stage`` writes every ``every`` steps (none for a tile)."""
+    return [snapshot_path(out_dir, stage, k) for k in range(every, stage.steps + 1, every)] if every else []
+
+
+def prune_stale(owned: Ownership, plan: Plan) -> list[str]:
+    """Delete the stored stages no stage of ``plan`` uses any more, file by file and only what
+    a build recorded writing (see :mod:`penspec.runtime.ownership`); returns what was deleted."""
+    keep = {f"{STAGES_DIR}/{stage_dir_name(s)}/" for s in plan.stages}
+    stale = [owned.root / r for r in owned.files if r.startswith(f"{STAGES_DIR}/") and not any(r.startswith(k) for k in keep)]
+    return owned.remove(stale)

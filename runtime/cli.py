@@ -13,7 +13,7 @@ import traceback
 
 import click
 
-from penspec.spec.errors import MissingResourceError, PenspecError, SpecError
+from penspec.spec.errors import MissingResourceError, OutputFolderError, PenspecError, SpecError
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_INPUT if exc.exit_code == 2 else exc.exit_code)
-    except (SpecError, MissingResourceError) as exc:
+    except (SpecError, MissingResourceError, OutputFolderError) as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_INPUT)
     except PenspecError as exc:

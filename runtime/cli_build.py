@@ -19,8 +19,10 @@ import click
 @click.option("--exact", is_flag=True,
               help="After a change to the look (pen colour, width, opacity, paper), optimise the stored strokes again "
                    "instead of re-inking them, so the result equals a clean build.")
+@click.option("--into-existing", is_flag=True,
+              help="Build into a folder that already holds other files; penspec never changes or deletes a file it did not write.")
 def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device: str, renderer: str, resume: bool, force: bool,
-              exact: bool) -> None:
+              exact: bool, into_existing: bool) -> None:
     """Build a piece from its SPEC: optimise the strokes and write the plotter files.
 
     A rebuild reuses every stored stage whose drawing is unchanged. A change to the look only
@@ -30,7 +32,8 @@ def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device
     from penspec.runtime.progress import RichReporter
 
     reporter = RichReporter()
-    options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, resume=resume, force=force, exact=exact)
+    options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, resume=resume, force=force, exact=exact,
+                           into_existing=into_existing)
     result = build(spec, options, reporter)
     objective = result.metrics["objective"]
     console = reporter.console

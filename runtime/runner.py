@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from penspec.compiler.plan import Plan, StagePlan
-from penspec.runtime.checkpoint import SNAPSHOTS_DIR, StageOutcome, StageStore, plan_look
+from penspec.runtime.checkpoint import SNAPSHOTS_DIR, StageOutcome, StageStore, plan_look, snapshot_path, snapshot_paths
 from penspec.runtime.draw import render_region, to_png
+from penspec.runtime.ownership import Ownership
 from penspec.runtime.progress import Reporter, SilentReporter
 from penspec.runtime.stages import (
     OPTIMISING,
@@ -50,6 +51,7 @@ class RunOptions:
     checkpoint_every: int = 25
     snapshot_every: int = 0
     spec_file: str = ""  # for StageError origins
+    owned: Ownership | None = None  # what penspec wrote in out_dir; None: delete nothing
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,6 @@ def interrupt_between_steps() -> Iterator[_Interrupt]:
         yield flag
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def snapshot_path(out_dir: Path, stage: StagePlan, step: int) -> Path:
-    return out_dir / SNAPSHOTS_DIR / f"{stage.name}-{step:05d}.png"
 
 
 def _origin(stage: StagePlan, options: RunOptions) -> Location | None:
@@ -154,9 +152,11 @@ def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageSto
     if state is not None:
         run.load_state_dict(state)
     resumed_at = run.next_step
-    if resumed_at == 0 and options.snapshot_every:
-        for old in (options.out_dir / SNAPSHOTS_DIR).glob(f"{stage.name}-*.png"):
-            old.unlink()  # a rerun must not leave snapshots of an older version beside its own
+    if resumed_at == 0 and options.owned is not None:
+        # a rerun must not leave snapshots of an older version beside its own
+        prefix = f"{SNAPSHOTS_DIR}/{stage.name}-"
+        options.owned.remove([options.out_dir / r for r in options.owned.files if r.startswith(prefix)])
+        options.owned.claim(snapshot_paths(options.out_dir, stage, options.snapshot_every))  # this run's, again
     reporter.stage_started(stage, resumed_at, stage.steps)
     with interrupt_between_steps() as interrupt:
         while not run.done:

@@ -74,6 +74,10 @@ class MissingResourceError(PenspecError, FileNotFoundError):
     """Something the build needs is absent (network weights offline, an image, pyaxidraw)."""
 
 
+class OutputFolderError(PenspecError, FileExistsError):
+    """The output folder cannot take this build without touching files penspec did not write."""
+
+
 class StageError(PenspecError, RuntimeError):
     """A failure inside a build stage, re-raised with the stage and its spec origin."""
 

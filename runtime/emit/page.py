@@ -18,21 +18,19 @@ The page kit (:mod:`penspec.runtime.pagekit`) supplies the templates, escaping a
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from penspec.compiler.plan import Plan
 from penspec.runtime import pagekit as kit
-from penspec.runtime.checkpoint import SNAPSHOTS_DIR
+from penspec.runtime.checkpoint import snapshot_path
 from penspec.runtime.pagekit import Raw, esc, num
 
 from .document import PX_PER_MM, PlotLayer
 
 SNAPSHOT_SIDE = 360  # px, long side of an embedded snapshot
 PREVIEW_SIDE = 720  # px, long side of the embedded preview (the timeline's last frame)
-_SNAPSHOT_RE = re.compile(r"^(?P<stage>.+)-(?P<step>\d{5,})\.png$")
 
 
 def pen_dom_id(index: int) -> str:
@@ -221,16 +219,12 @@ def objective_section(plan: Plan, metrics: Mapping | None, history: Sequence[Map
 def snapshot_frames(plan: Plan, out_dir: Path, preview: Path | None) -> list[kit.Frame]:
     """The stages' snapshots in plan and step order, then the preview, scaled down and re-encoded."""
     frames = []
-    folder = Path(out_dir) / SNAPSHOTS_DIR
-    steps = {s.name: s.steps for s in plan.stages}
-    found: dict[str, list[tuple[int, Path]]] = {}
-    if folder.is_dir():
-        for path in folder.glob("*.png"):
-            match = _SNAPSHOT_RE.match(path.name)
-            if match and match["stage"] in steps and 0 < int(match["step"]) <= steps[match["stage"]]:
-                found.setdefault(match["stage"], []).append((int(match["step"]), path))
+    every = plan.snapshot_every
     for stage in plan.stages:
-        for step, path in sorted(found.get(stage.name, [])):
+        for step in range(every, stage.steps + 1, every) if every else ():
+            path = snapshot_path(Path(out_dir), stage, step)
+            if not path.is_file():
+                continue
             data, mime, size = kit.compact_image(path.read_bytes(), max_side=SNAPSHOT_SIDE)
             frames.append(kit.Frame(f"{stage.name}, step {step} of {stage.steps}", data, mime, size))
     if preview is not None and preview.is_file():

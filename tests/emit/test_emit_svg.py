@@ -134,11 +134,19 @@ def test_hostile_title_and_pen_ids_stay_valid_xml(tmp_path):
     assert (tmp_path / "pens" / "1-a_b_c__.svg").is_file()
 
 
-def test_stale_pen_files_are_removed_on_rebuild(tmp_path):
+def test_emitters_write_only_their_named_files(tmp_path):
+    """The emitters delete nothing (a build removes the pen files it wrote earlier, see
+    tests/runtime/test_ownership.py) and write exactly the files output_names lists."""
+    from penspec.runtime.emit import output_names
+
     (tmp_path / "pens").mkdir()
     (tmp_path / "pens" / "1-old.svg").write_text("<svg/>")
-    emit(tmp_path, make_plan(canvas=64), lines_scene())
-    assert sorted(p.name for p in (tmp_path / "pens").iterdir()) == ["1-black.svg", "2-blue.svg"]
+    plan = make_plan(canvas=64)
+    emit(tmp_path, plan, lines_scene())
+    assert sorted(p.name for p in (tmp_path / "pens").iterdir()) == ["1-black.svg", "1-old.svg", "2-blue.svg"]
+    assert (tmp_path / "pens" / "1-old.svg").read_text() == "<svg/>"
+    written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()} - {"pens/1-old.svg"}
+    assert written <= set(output_names(plan, "piece"))
 
 
 def test_emitting_svgs_needs_no_torch(tmp_path):
