@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -232,12 +231,6 @@ def timeline(frames: Sequence[Frame], holder_id: str = "timeline") -> str:
         f'<input type="range" min="0" max="{last}" step="1" value="{last}" data-frames="{esc(holder_id)}" '
         f'aria-label="snapshot">\n<div id="{esc(holder_id)}-label">{esc(frames[last].label)}</div></div>'
     )
-
-
-def json_text(data: object) -> str:
-    """JSON safe to place inside HTML (``<``, ``>`` and ``&`` escaped as JSON unicode escapes)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 # ------------------------------------------------------------------------------------ charts

@@ -27,7 +27,8 @@ from penspec.runtime import pagekit as kit
 from penspec.runtime.checkpoint import snapshot_path
 from penspec.runtime.pagekit import Raw, esc, num
 
-from .document import PX_PER_MM, PlotLayer
+from .document import PX_PER_MM, PlotLayer, points_mm
+from .report import _hms
 
 SNAPSHOT_SIDE = 360  # px, long side of an embedded snapshot
 PREVIEW_SIDE = 720  # px, long side of the embedded preview (the timeline's last frame)
@@ -55,18 +56,13 @@ def _path_data(points_mm: Sequence[tuple[float, float]]) -> str:
     return "".join(out)
 
 
-def _line_mm(line) -> list[tuple[float, float]]:
-    return [(float(c.real) / PX_PER_MM, float(c.imag) / PX_PER_MM) for c in line]
-
-
 def travel_moves(layers: Sequence[PlotLayer]) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """The pen-up moves in plotting order, in mm: each layer from home (0, 0) to its first path,
     between consecutive paths, and back home, as AxiDraw plots a layer."""
     moves = []
     for layer in layers:
         here = (0.0, 0.0)
-        for line in layer.lines:
-            pts = _line_mm(line)
+        for pts in points_mm(layer.lines):
             if not pts:
                 continue
             if pts[0] != here:
@@ -82,7 +78,7 @@ def drawing_svg(plan: Plan, layers: Sequence[PlotLayer]) -> str:
     w, h = plan.paper.width_mm, plan.paper.height_mm
     m = plan.paper.margin_mm
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="drawing" width="{num(w * 3.7795, 0)}" height="{num(h * 3.7795, 0)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="drawing" width="{num(w * PX_PER_MM, 0)}" height="{num(h * PX_PER_MM, 0)}" '
         f'viewBox="0 0 {w:g} {h:g}" data-width-mm="{w:g}" data-height-mm="{h:g}">',
         f'<rect id="paper" x="0" y="0" width="{w:g}" height="{h:g}" fill="{kit.hex_color(plan.paper.rgb)}"/>',
     ]
@@ -100,7 +96,7 @@ def drawing_svg(plan: Plan, layers: Sequence[PlotLayer]) -> str:
         )
         for layer in by_pen.get(pen.id, []):
             parts.append(f'<g class="layer" data-layer="{layer.number}" data-label="{esc(layer.name)}">')
-            parts += [f'<path d="{_path_data(_line_mm(line))}"/>' for line in layer.lines if len(line)]
+            parts += [f'<path d="{_path_data(line)}"/>' for line in points_mm(layer.lines) if line]
             parts.append("</g>")
         parts.append("</g>")
     moves = travel_moves(layers)
@@ -116,11 +112,6 @@ def drawing_svg(plan: Plan, layers: Sequence[PlotLayer]) -> str:
 
 def _m(mm: float) -> str:
     return f"{mm / 1000:.2f}"
-
-
-def _hms(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def pens_section(plan: Plan, report: Mapping, build_dir_hint: str = ".") -> str:
