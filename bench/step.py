@@ -147,7 +147,7 @@ def main() -> None:
 
     plan = compile_spec(load_text(SPEC, source="bench.yaml"))
     nets = {n.name: load_net(n, ".", seed=plan.seed, device=device) for n in plan.objective.nets}
-    engine = Engine(plan=plan, nets=nets, objective=build_objective(plan.objective, nets=nets), device=device)
+    engine = Engine.loaded(plan, nets, build_objective(plan.objective, nets=nets), device)
     seed_stage, tile_stage, finetune_stage = plan.stages
     first = initial_strokes(plan, device)
     tiled = apply_tile(tile_stage, first.to("cpu")).to(device)

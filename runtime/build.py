@@ -1,14 +1,15 @@
 """`penspec build` as a library call: spec file in, plotter files out.
 
-Order of work: load and validate the spec, compile the plan; if build.lock shows that the
-folder already holds this exact build (same plan hash, versions, device type and renderer, every
-stage result and output file unchanged on disk) stop there, without importing torch. Otherwise
-write ``plan.json``, make sure every resource exists (device, renderer, weights, style images)
-before anything slow starts, run the stages (reusing and resuming through the stage store),
-measure the objective on held-out views, hand the scene to the emitters, then write
-``metrics.json``, ``history.json`` (the objective at every step of every stage) and
-``build.lock``. The nets are loaded only when a stage runs or the held-out objective must be
-measured again.
+Order of work: load and validate the spec, compile the plan, open the output folder (a folder
+of other files is refused, see :mod:`penspec.runtime.ownership`); if build.lock shows that the
+folder already holds this exact build (:func:`penspec.runtime.lock.up_to_date`) stop there,
+without importing torch. Otherwise record the files the build will write, write ``plan.json``,
+make sure every resource exists (device, renderer, weights, style images) before anything slow
+starts, run the stages (reusing and resuming through the stage store), measure the objective on
+held-out views, hand the scene to the emitters, then write ``metrics.json``, ``history.json``
+(the objective at every step of every stage) and ``build.lock`` and delete what the build made
+stale. The nets are loaded only when a stage runs or the
+held-out objective must be measured again.
 
 A change to the look only (a pen's colour, nib width or opacity, the paper colour or a paper
 size that changes mm per px) reuses the stored strokes and re-inks them: the drawing stays the
@@ -22,42 +23,31 @@ byte-identical plan, metrics, snapshots and emitted files.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import os
-import shlex
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from penspec.compiler import compile_spec
-from penspec.compiler.plan import Plan
-from penspec.runtime.checkpoint import (
-    StageOutcome,
-    StageStore,
-    look_changes,
-    plan_look,
-    prune_stale,
-    reink_summary,
-    snapshot_paths,
-)
-from penspec.runtime.emit import PAGE, PENS_DIR
+from penspec.compiler.fingerprint import sha256_text
+from penspec.compiler.plan import NetStagePlan, Plan
+from penspec.runtime.checkpoint import StageOutcome, StageStore, prune_stale, snapshot_paths
+from penspec.runtime.emit import PAGE, PENS_DIR, emit_all, output_names
+from penspec.runtime.lock import LOCK_FILE, outcomes_of, up_to_date, write_lock
+from penspec.runtime.look import reink_summary, reinked_stages
 from penspec.runtime.ownership import Ownership
 from penspec.runtime.progress import Reporter, SilentReporter
+from penspec.runtime.provenance import provenance
 from penspec.runtime.scene import Scene
-from penspec.spec import expression_location, load
+from penspec.spec import load
 from penspec.spec.atomic import atomic_write
-from penspec.spec.errors import Location, MissingResourceError
+from penspec.spec.errors import MissingResourceError
 from penspec.spec.model import Spec
 
 PLAN_FILE = "plan.json"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.json"  # the stages' per-step scores (each stage's own copy is in its store)
-LOCK_FILE = "build.lock"
-VERSIONED = ("penspec", "torch", "torchvision", "vpype", "numpy")
-LOCK_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -111,38 +101,8 @@ def output_dir(spec: Spec, plan: Plan, chosen: str | None) -> Path:
     return Path("build") / piece_name(spec.source)
 
 
-def command_line(spec_path: str | os.PathLike, options: BuildOptions) -> str:
-    """The command that rebuilds this piece (no absolute paths: it goes into the SVGs)."""
-    parts = ["penspec", "build", Path(spec_path).name]
-    for item in options.overrides:
-        parts += ["--set", item]
-    if options.renderer != "torch":
-        parts += ["--renderer", options.renderer]
-    return shlex.join(parts)
-
-
-def versions() -> dict[str, str]:
-    out = {}
-    for name in VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def build_paths(plan: Plan, out_dir: Path, stem: str) -> list[Path]:
     """Every file a build of ``plan`` into ``out_dir`` may write (claimed before it writes)."""
-    from penspec.runtime.emit import output_names
-
     paths = [out_dir / name for name in (PLAN_FILE, *output_names(plan, stem), METRICS_FILE, HISTORY_FILE, LOCK_FILE)]
     for stage in plan.stages:
         paths += StageStore(out_dir, stage, "", "").files()
@@ -150,70 +110,10 @@ def build_paths(plan: Plan, out_dir: Path, stem: str) -> list[Path]:
     return paths
 
 
-def _check_renderer(name: str) -> None:
-    from penspec.runtime.render import BackendUnavailableError, RenderError, get_backend
-
-    try:
-        get_backend(name).load()
-    except (BackendUnavailableError, RenderError) as exc:
-        raise MissingResourceError(f"--renderer {name}: {exc}") from exc
-
-
-def _term_origins(spec: Spec) -> list[Location | None]:
-    return [expression_location(spec, t.column) for t in spec.objective.terms]
-
-
-def make_engine(spec: Spec, plan: Plan, device, backend: str):
-    """Load the nets (checking every weights file first) and build the objective."""
-    from penspec.runtime.nets import load_net, resolve_weights
-    from penspec.runtime.objectives import build_objective
-    from penspec.runtime.stages import Engine
-
-    weights_origin = spec.where("$.network.weights")
-    for net in plan.objective.nets:
-        resolve_weights(net, spec.base_dir, origin=weights_origin)
-    nets = {n.name: load_net(n, spec.base_dir, seed=plan.seed, device=device, origin=weights_origin) for n in plan.objective.nets}
-    objective = build_objective(plan.objective, nets=nets, base_dir=spec.base_dir, crop=plan.augment.crop, origins=_term_origins(spec))
-    return Engine(plan=plan, nets=nets, objective=objective, device=device, backend=backend)
-
-
-def emit(plan: Plan, scene: Scene, out_dir: Path, *, stem: str, provenance: dict, metrics: dict,
-         history: list[dict] | None = None, spec_text: str | None = None) -> list[Path]:
-    """Hand the scene to the emitters; a plain SVG of the cubic paths when they are absent."""
-    from penspec.runtime import emit as emitters
-
-    emit_all = getattr(emitters, "emit_all", None)
-    if emit_all is not None:
-        return list(emit_all(plan, scene, out_dir, stem=stem, provenance=provenance, metrics=metrics,
-                             history=history, spec_text=spec_text))
-    return [atomic_write(out_dir / f"{stem}.svg", plain_svg(plan, scene))]
-
-
-def plain_svg(plan: Plan, scene: Scene) -> str:
-    """The scene as cubic paths in canvas px, one group per pen (the fallback output)."""
-    h, w = scene.size
-    groups = []
-    for pen in plan.pens:
-        paths = []
-        for cps in scene.strokes_of_pen(pen.index):
-            d = "M{:.3f},{:.3f}".format(*cps[0, 0]) + "".join(
-                " C{:.3f},{:.3f} {:.3f},{:.3f} {:.3f},{:.3f}".format(*cp[1], *cp[2], *cp[3]) for cp in cps
-            )
-            paths.append(f'    <path d="{d}"/>')
-        groups.append(
-            f'  <g id="{pen.id}" stroke="{pen.color}" stroke-width="{pen.width_px:.4f}" fill="none" '
-            f'stroke-linecap="round" stroke-linejoin="round">\n' + "\n".join(paths) + "\n  </g>"
-        )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">\n'
-        + "\n".join(groups)
-        + "\n</svg>\n"
-    )
-
-
 def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), reporter: Reporter | None = None) -> BuildResult:
-    """Build one piece. Raises SpecError / MissingResourceError before any work on bad input,
-    StageError for a failure inside a stage, KeyboardInterrupt after checkpointing on Ctrl-C."""
+    """Build one piece. Raises SpecError / MissingResourceError / OutputFolderError before any
+    work on bad input, StageError for a failure inside a stage, KeyboardInterrupt after
+    checkpointing on Ctrl-C."""
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
     spec = load(spec_path, overrides=options.overrides)
@@ -221,12 +121,11 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
     out_dir = output_dir(spec, plan, options.out_dir)
     owned = Ownership.open(out_dir, into_existing=options.into_existing)  # refuses a folder of other files
     plan_json = plan.to_json()
-    current = already_built(out_dir, plan, sha256_text(plan_json), options)
-    if current is not None:
-        for stage in plan.stages:
-            reporter.stage_reused(stage)
-        reporter.note(f"reused stages: {', '.join(current.reused)}; every output is up to date")
-        return current
+    if not (options.force or options.resume):
+        lock = up_to_date(out_dir, plan, sha256_text(plan_json), device=options.device, renderer=options.renderer, exact=options.exact)
+        # a folder built before metrics.json, history.json or the page existed is emitted again (its stages are reused)
+        if lock is not None and {METRICS_FILE, HISTORY_FILE, PAGE} <= set(lock.get("outputs", {})):
+            return _already_built(out_dir, plan, lock, options, reporter)
 
     from penspec.runtime.device import make_deterministic, resolve_device
 
@@ -240,9 +139,31 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
         return _build(spec, plan, device, owned, plan_json, options, reporter, started)
 
 
+def _already_built(out_dir: Path, plan: Plan, lock: dict, options: BuildOptions, reporter: Reporter) -> BuildResult:
+    outcomes = outcomes_of(lock)
+    for stage in plan.stages:
+        reporter.stage_reused(stage)
+    reporter.note(f"reused stages: {', '.join(o.name for o in outcomes)}; every output is up to date")
+    metrics = json.loads((out_dir / METRICS_FILE).read_text(encoding="utf-8"))
+    scene = Scene.load(StageStore(out_dir, plan.stages[-1], lock["device_type"], options.renderer).scene_path)
+    files = tuple(out_dir / rel for rel in lock["outputs"]) + (out_dir / LOCK_FILE,)
+    return BuildResult(out_dir, plan, scene, metrics, files, outcomes, up_to_date=True)
+
+
+def _check_renderer(name: str) -> None:
+    from penspec.runtime.render import BackendUnavailableError, RenderError, get_backend
+
+    try:
+        get_backend(name).load()
+    except (BackendUnavailableError, RenderError) as exc:
+        raise MissingResourceError(f"--renderer {name}: {exc}") from exc
+
+
 def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, options: BuildOptions, reporter: Reporter,
            started: float) -> BuildResult:
-    from penspec.runtime.runner import RunOptions, reusable, run_stages, stage_stores
+    from penspec.runtime.engine import engine_for
+    from penspec.runtime.metrics import held_out_metrics
+    from penspec.runtime.runner import RunOptions, run_stages
 
     out_dir = owned.root
     run_options = RunOptions(
@@ -255,10 +176,8 @@ def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, opt
         snapshot_every=plan.snapshot_every,
         spec_file=spec.source,
     )
-    engine = functools.cache(lambda: make_engine(spec, plan, device, options.renderer))  # nets loaded on first use
-
-    runs_a_stage = not all(reusable(stage_stores(plan, out_dir, device.type, options.renderer), run_options))
-    result = run_stages(engine() if runs_a_stage else reuse_only_engine(plan, device, options.renderer), run_options, reporter)
+    engine = engine_for(spec, plan, device, options.renderer)  # the nets load when a step first needs them
+    result = run_stages(engine, run_options, reporter)
     reused = [o.name for o in result.outcomes if o.reused]
     if reused:
         reporter.note(f"reused stages: {', '.join(reused)}")
@@ -266,18 +185,20 @@ def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, opt
     if reinked:
         reporter.note(f"re-inked, not optimised again: {reink_summary(reinked)} (--exact optimises them under the new look)")
 
-    metrics = held_out_metrics(engine, result, out_dir, plan)
+    last = StageStore(out_dir, plan.stages[-1], device.type, options.renderer)
+    metrics = held_out_metrics(engine, result.initial, result.final, last, all_reused=len(reused) == len(plan.stages))
     if reinked:
         metrics = {**metrics, "reinked": reinked}
     scene = result.final.to_scene()
     plan_hash = sha256_text(plan_json)
     files = [out_dir / PLAN_FILE]
     history = stage_histories(plan, result.histories)
-    files += emit(plan, scene, out_dir, stem=piece_name(spec.source), provenance=provenance(spec, plan, plan_hash, device, options, reinked),
-                  metrics=metrics, history=history, spec_text=spec_text(spec))
+    files += emit_all(plan, scene, out_dir, stem=piece_name(spec.source), metrics=metrics, history=history, spec_text=spec_text(spec),
+                      snapshots=snapshots_on_disk(plan, out_dir),
+                      provenance=provenance(spec.source, plan, plan_hash, device.type, options.overrides, options.renderer, reinked))
     files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
     files.append(atomic_write(out_dir / HISTORY_FILE, history_json(plan, history)))
-    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started, metrics, list(files)))
+    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result.outcomes, time.perf_counter() - started, metrics, files))
     unclaimed = [p for p in files if not owned.owns(p)]
     if unclaimed:  # build_paths must list every file a build writes, or a later build could not clean it up
         raise RuntimeError(f"wrote files it had not claimed: {', '.join(map(str, unclaimed))}")
@@ -293,7 +214,7 @@ def stage_histories(plan: Plan, histories) -> list[dict]:
     steps for a stage stored before histories were kept)."""
     out = []
     for stage, record in zip(plan.stages, histories, strict=True):
-        if stage.steps:
+        if isinstance(stage, NetStagePlan):
             record = record or {}
             out.append({"stage": stage.name, "first_step": int(record.get("first_step", 0)), "steps": record.get("steps", [])})
     return out
@@ -306,170 +227,20 @@ def history_json(plan: Plan, history: list[dict]) -> str:
     return '{"columns": ' + json.dumps(columns, ensure_ascii=False) + ',\n "stages": [\n  ' + ",\n  ".join(lines) + "\n]}\n"
 
 
+def snapshots_on_disk(plan: Plan, out_dir: Path) -> list[tuple[str, int, Path]]:
+    """``(stage name, step, path)`` of every snapshot of this plan's stages that is on disk."""
+    out = []
+    for stage in plan.stages:
+        for path in snapshot_paths(out_dir, stage, plan.snapshot_every):
+            if path.is_file():
+                out.append((stage.name, int(path.stem.rsplit("-", 1)[1]), path))  # <stage name>-<step:05d>.png
+    return out
+
+
 def spec_text(spec: Spec) -> str | None:
     """The spec file as written (for the build's page); None when it cannot be read again."""
     try:
         return Path(spec.source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def reuse_only_engine(plan: Plan, device, backend: str):
-    """An engine without nets, for a run that loads every stage from the store (no step runs,
-    so loading the nets would only cost time)."""
-    from penspec.runtime.stages import Engine
-
-    return Engine(plan=plan, nets={}, objective=None, device=device, backend=backend)
-
-
-def reinked_stages(plan: Plan, outcomes) -> list[dict]:
-    """Reused stages optimised under another look: which, the look they saw, what changed."""
-    now = plan_look(plan)
-    return [
-        {"stage": o.name, "optimised_under": o.optimised_look, "changes": look_changes(o.optimised_look, now)}
-        for o in outcomes
-        if o.reused and o.optimised_look is not None
-    ]
-
-
-def _device_type_without_torch(choice: str) -> str | None:
-    """The device type ``--device choice`` resolves to, when that is known without importing
-    torch: ``cpu`` asked for, or ``auto`` on a machine with no GPU driver at all (no NVIDIA or
-    ROCm device nodes). None when only torch can tell."""
-    choice = (choice or "auto").strip().lower()
-    if choice == "cpu":
-        return "cpu"
-    gpu_nodes = ("/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia/version", "/dev/kfd", "/dev/dxg")
-    if choice == "auto" and not any(os.path.exists(p) for p in gpu_nodes):
-        return "cpu"
-    return None
-
-
-def already_built(out_dir: Path, plan: Plan, plan_hash: str, options: BuildOptions) -> BuildResult | None:
-    """The result of the build this folder already holds, when build.lock shows it was made from
-    the same plan with the same versions, device type and renderer, and every stage result and
-    output it lists is still on disk unchanged; else None. Reads files only: torch is imported
-    only on a machine with a GPU driver, to tell whether ``auto`` means CUDA."""
-    if options.force or options.resume:
-        return None
-    try:
-        lock = json.loads((out_dir / LOCK_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    same = (
-        lock.get("lock_version") == LOCK_VERSION
-        and lock.get("plan_sha256") == plan_hash
-        and lock.get("renderer") == options.renderer
-        and lock.get("versions") == versions()
-        and not (options.exact and any(s.get("optimised_under") for s in lock.get("stages", [])))
-        and [s.get("fingerprint") for s in lock.get("stages", [])] == [s.fingerprint for s in plan.stages]
-    )
-    if not same:
-        return None
-    device_type = _device_type_without_torch(options.device)
-    if device_type is None:  # a GPU driver is present: only torch can say whether CUDA is usable
-        from penspec.runtime.device import resolve_device
-
-        device_type = resolve_device(options.device).type
-    if lock.get("device_type") != device_type:
-        return None
-    stores = [StageStore(out_dir, stage, device_type, options.renderer) for stage in plan.stages]
-    for store, entry in zip(stores, lock["stages"], strict=True):
-        if not store.complete() or file_sha256(store.result_path) != entry.get("result_sha256"):
-            return None
-    outputs = lock.get("outputs") or {}
-    for rel, digest in outputs.items():
-        path = out_dir / rel
-        if not path.is_file() or file_sha256(path) != digest:
-            return None
-    if METRICS_FILE not in outputs or HISTORY_FILE not in outputs or PAGE not in outputs:
-        return None  # made before these outputs existed: emit again (the stages are reused)
-    metrics = json.loads((out_dir / METRICS_FILE).read_text(encoding="utf-8"))
-    outcomes = tuple(
-        StageOutcome(s["name"], s["kind"], s["fingerprint"], True, 0, 0, float(s.get("seconds", 0.0)), s.get("optimised_under"))
-        for s in lock["stages"]
-    )
-    scene = Scene.load(stores[-1].scene_path)
-    files = tuple(out_dir / rel for rel in outputs) + (out_dir / LOCK_FILE,)
-    return BuildResult(out_dir, plan, scene, metrics, files, outcomes, up_to_date=True)
-
-
-def held_out_metrics(engine, result, out_dir: Path, plan: Plan) -> dict:
-    """The objective before and after on held-out views, under the plan's look.
-
-    Kept beside the last stage's stored result with the look it was measured under: a build that
-    reuses every stage under the same look reads it back instead of loading and running the nets
-    (most of an unchanged rebuild's time otherwise). ``engine`` is called only when needed.
-    """
-    from penspec.runtime.metrics import objective_metrics
-
-    cache = StageStore(out_dir, plan.stages[-1], "", "").metrics_path
-    if result.outcomes and all(o.reused for o in result.outcomes) and cache.is_file():
-        stored = json.loads(cache.read_text(encoding="utf-8"))
-        if stored.get("look_sha256") == plan.look_sha256:
-            return stored
-    metrics = {**objective_metrics(engine(), result.initial, result.final), "look_sha256": plan.look_sha256}
-    atomic_write(cache, json.dumps(metrics, indent=2) + "\n")
-    return metrics
-
-
-def provenance(spec: Spec, plan: Plan, plan_hash: str, device, options: BuildOptions, reinked: list[dict] = ()) -> dict:
-    """What the emitters record in every SVG and the report: no paths, dates or timings."""
-    out = {
-        "spec": Path(spec.source).name,
-        "spec_sha256": plan.spec_sha256,
-        "plan_sha256": plan_hash,
-        "seed": plan.seed,
-        "penspec": versions()["penspec"],
-        "command": command_line(spec.source, options),
-        "renderer": options.renderer,
-        "device": device.type,
-    }
-    if reinked:
-        # the strokes were optimised for another look and are drawn re-inked
-        out["optimised_under_another_look"] = reink_summary(reinked)
-    return out
-
-
-def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str, result, seconds: float,
-               metrics: dict | None = None, outputs: list[Path] = ()) -> Path:
-    """build.lock: what made this build (hashes, seed, versions, device, renderer, the look, stage
-    fingerprints and result hashes, the look each reused stage was optimised under when it was
-    another), how long each stage took, the objective before/after, and the sha256 of every
-    output, so the next build can tell the folder is up to date. The timings make it differ run
-    to run."""
-    from penspec.runtime.device import describe_device
-
-    stores = {stage.name: StageStore(out_dir, stage, device.type, renderer) for stage in plan.stages}
-    lock = {
-        "lock_version": LOCK_VERSION,
-        "spec": plan.source,
-        "spec_sha256": plan.spec_sha256,
-        "plan_sha256": plan_hash,
-        "seed": plan.seed,
-        "versions": versions(),
-        "device": str(describe_device(device)),
-        "device_type": device.type,
-        "renderer": renderer,
-        "look": plan_look(plan),
-        "stages": [
-            {
-                "name": o.name,
-                "kind": o.kind,
-                "fingerprint": o.fingerprint,
-                "result_sha256": file_sha256(stores[o.name].result_path),
-                "reused": o.reused,
-                "optimised_under": o.optimised_look,
-                "resumed_at": o.resumed_at,
-                "steps_run": o.steps_run,
-                "seconds": round(o.seconds, 3),
-            }
-            for o in result.outcomes
-        ],
-        "seconds": round(seconds, 3),
-        "outputs": {p.relative_to(out_dir).as_posix(): file_sha256(p) for p in outputs},
-    }
-    if metrics and "objective" in metrics:
-        lock["objective"] = {k: metrics["objective"][k] for k in ("before", "after")}
-    return atomic_write(out_dir / LOCK_FILE, json.dumps(lock, indent=2) + "\n")
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from penspec.compiler.plan import Plan, StagePlan
+from penspec.compiler.plan import NetStagePlan, Plan, StagePlan
 from penspec.spec.atomic import atomic_write
 
 if TYPE_CHECKING:
@@ -52,50 +52,6 @@ def load_torch(path: Path) -> dict:
     import torch
 
     return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def plan_look(plan: Plan) -> dict:
-    """The look of ``plan`` as recorded beside a stage: its hash, and per pen the values a person
-    recognises (colour, width, opacity) beside the px values the renderer used."""
-    return {
-        "sha256": plan.look_sha256,
-        "pens": [
-            {"id": p.id, "color": p.color, "width_mm": p.width_mm, "width_px": p.width_px, "opacity": p.opacity}
-            for p in plan.pens
-        ],
-        "paper": plan.paper.color,
-    }
-
-
-def look_changes(old: dict, new: dict) -> list[str]:
-    """What differs between two recorded looks, in words: ``pen blue colour #1f4e9c -> #2255aa``."""
-    out = []
-    old_pens = {p["id"]: p for p in old.get("pens", [])}
-    for pen in new.get("pens", []):
-        was = old_pens.get(pen["id"])
-        if was is None:
-            continue
-        for key, name in (("color", "colour"), ("width_mm", "width mm"), ("width_px", "width px"), ("opacity", "opacity")):
-            if was.get(key) != pen.get(key):
-                out.append(f"pen {pen['id']} {name} {_short(was.get(key))} -> {_short(pen.get(key))}")
-    if old.get("paper") != new.get("paper"):
-        out.append(f"paper colour {old.get('paper')} -> {new.get('paper')}")
-    if not out and old.get("sha256") != new.get("sha256"):
-        out.append("look changed")
-    return out
-
-
-def reink_summary(reinked: list[dict]) -> str:
-    """One line for the re-inked stages (from the build), stages with the same changes grouped:
-    ``0-optimize, 1-tile: pen red colour #cc2222 -> #2255cc``."""
-    groups: dict[str, list[str]] = {}
-    for entry in reinked:
-        groups.setdefault("; ".join(entry["changes"]), []).append(entry["stage"])
-    return " | ".join(f"{', '.join(stages)}: {changes}" for changes, stages in groups.items())
-
-
-def _short(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)
@@ -241,7 +197,9 @@ def snapshot_path(out_dir: Path, stage: StagePlan, step: int) -> Path:
 
 def snapshot_paths(out_dir: Path, stage: StagePlan, every: int) -> list[Path]:
     """Every snapshot a run of ``stage`` writes every ``every`` steps (none for a tile)."""
-    return [snapshot_path(out_dir, stage, k) for k in range(every, stage.steps + 1, every)] if every else []
+    if not every or not isinstance(stage, NetStagePlan):
+        return []
+    return [snapshot_path(out_dir, stage, k) for k in range(every, stage.steps + 1, every)]
 
 
 def prune_stale(owned: Ownership, plan: Plan) -> list[str]:

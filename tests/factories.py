@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from penspec.compiler.plan import (
+    PLAN_VERSION,
     AugmentPlan,
     CanvasPlan,
     Estimates,
@@ -12,14 +13,15 @@ from penspec.compiler.plan import (
     ObjectivePlan,
     PaperPlan,
     PenEstimate,
+    OptimizePlan,
     PenPlan,
     Plan,
     PlotPlan,
-    StagePlan,
     StrokesPlan,
     TermPlan,
     TestPlan,
 )
+from penspec.spec.model import Size
 
 
 def make_pen(index: int, pen_id: str, color: str, rgb, width_mm: float, mm_per_px: float, **kw) -> PenPlan:
@@ -60,7 +62,7 @@ def make_plan(canvas: int = 64, strokes: int = 12, steps: int = 4, pens: int = 2
         module="layer1", channels=64, channel=3,
     )
     plan = Plan(
-        version=2,
+        version=PLAN_VERSION,
         title="test piece",
         seed=7,
         source="spec.yaml",
@@ -77,7 +79,7 @@ def make_plan(canvas: int = 64, strokes: int = 12, steps: int = 4, pens: int = 2
         ),
         augment=AugmentPlan(crop=48, rotate_deg=5.0, translate=0.05, scale=(0.9, 1.1), perspective=0.2, jitter_px=2),
         stages=(
-            StagePlan(index=0, kind="optimize", name="0-optimize", size=(canvas, canvas), strokes=strokes, steps=steps, lr=1.0, views=2, line=10, fingerprint="f0"),
+            OptimizePlan(index=0, name="0-optimize", size=Size(canvas, canvas), strokes=strokes, steps=steps, lr=1.0, views=2, line=10, fingerprint="f0"),
         ),
         plot=PlotPlan(model=2, model_name="AxiDraw V3/A3, SE/A3", travel_mm=(430.0, 297.0), optimize=True,
                       pipeline="linemerge linesimplify reloop linesort --two-opt", pause_between_pens=True, penup_layer=False, accel=75),

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from penspec.spec.atomic import atomic_write
 
 if TYPE_CHECKING:  # the emitters import vpype; the CLI shell imports this package at start-up
+    from collections.abc import Sequence
+
     from penspec.compiler.plan import Plan
     from penspec.runtime.scene import Scene
 
@@ -57,13 +59,15 @@ def emit_all(
     preview: bool = True,
     history: list[dict | None] | None = None,
     spec_text: str | None = None,
+    snapshots: Sequence[tuple[str, int, Path]] = (),
 ) -> list[Path]:
     """Write every plotter output of a build into ``out_dir``; return the paths written.
 
     ``provenance`` (spec_sha256, seed, penspec version, the rebuilding command, plan hash) goes
     into the SVG metadata and the report; ``metrics`` may carry the optimiser's objective
     before/after. ``preview=False`` skips preview.png (and with it torch). ``history`` (the
-    stages' per-step scores) and ``spec_text`` (the spec as written) go into report.html.
+    stages' per-step scores), ``spec_text`` (the spec as written) and ``snapshots`` (``(stage
+    name, step, PNG path)`` of the snapshots that exist) go into report.html.
     """
     from .document import optimize_travel, pen_drawings, plot_layers
     from .page import build_page, snapshot_frames
@@ -107,7 +111,7 @@ def emit_all(
     written.append(atomic_write(out_dir / REPORT_FILES[0], report_json(report)))
     written.append(atomic_write(out_dir / REPORT_FILES[1], report_markdown(report)))
 
-    frames = snapshot_frames(plan, out_dir, out_dir / PREVIEW if preview else None)
+    frames = snapshot_frames(plan, snapshots, out_dir / PREVIEW if preview else None)
     page = build_page(plan, layers, report, metrics=metrics, history=history, spec_text=spec_text, frames=frames)
     written.append(atomic_write(out_dir / PAGE, page))
     return written

@@ -22,13 +22,13 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from penspec.compiler.plan import Plan
+from penspec.compiler.plan import NetStagePlan, Plan
 from penspec.runtime import pagekit as kit
-from penspec.runtime.checkpoint import snapshot_path
 from penspec.runtime.pagekit import Raw, esc, num
 
 from .document import PX_PER_MM, PlotLayer, points_mm
-from .report import _hms
+from .plotflow import hms
+from .report import _placement, home_mm
 
 SNAPSHOT_SIDE = 360  # px, long side of an embedded snapshot
 PREVIEW_SIDE = 720  # px, long side of the embedded preview (the timeline's last frame)
@@ -56,20 +56,24 @@ def _path_data(points_mm: Sequence[tuple[float, float]]) -> str:
     return "".join(out)
 
 
-def travel_moves(layers: Sequence[PlotLayer]) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    """The pen-up moves in plotting order, in mm: each layer from home (0, 0) to its first path,
-    between consecutive paths, and back home, as AxiDraw plots a layer."""
+Point = tuple[float, float]
+
+
+def travel_moves(layers: Sequence[PlotLayer], home: Point = (0.0, 0.0)) -> list[tuple[Point, Point]]:
+    """The pen-up moves in plotting order, in page mm: each layer from home to its first path,
+    between consecutive paths, and back home, as AxiDraw plots a layer (the report's motion
+    model walks the same moves)."""
     moves = []
     for layer in layers:
-        here = (0.0, 0.0)
+        here = home
         for pts in points_mm(layer.lines):
             if not pts:
                 continue
             if pts[0] != here:
                 moves.append((here, pts[0]))
             here = pts[-1]
-        if here != (0.0, 0.0):
-            moves.append((here, (0.0, 0.0)))
+        if here != home:
+            moves.append((here, home))
     return moves
 
 
@@ -99,7 +103,7 @@ def drawing_svg(plan: Plan, layers: Sequence[PlotLayer]) -> str:
             parts += [f'<path d="{_path_data(line)}"/>' for line in points_mm(layer.lines) if line]
             parts.append("</g>")
         parts.append("</g>")
-    moves = travel_moves(layers)
+    moves = travel_moves(layers, home_mm(plan))
     d = "".join(f"M{a[0]:.2f} {a[1]:.2f}L{b[0]:.2f} {b[1]:.2f}" for a, b in moves)
     parts.append(f'<g id="travel" class="off" data-moves="{len(moves)}" stroke="#d0342c" stroke-opacity="0.55" stroke-width="0.25" '
                  f'stroke-dasharray="1.2 0.8" fill="none">' + (f'<path d="{d}"/>' if d else "") + "</g>")
@@ -127,11 +131,11 @@ def pens_section(plan: Plan, report: Mapping, build_dir_hint: str = ".") -> str:
             Raw(f"<code>{esc(p['color'])}</code>"),
             f"{p['width_mm']:g} mm" + (f", opacity {p['opacity']:g}" if p["opacity"] < 1 else ""),
             p["strokes"], p["paths"], _m(p["ink_mm"]), _m(p["penup_mm_before"]), _m(p["penup_mm_after"]), p["lifts"],
-            _hms(p["time_s"]), layer_names, Raw("<br>".join(how) if p["layers"] else "nothing to plot"),
+            hms(p["time_s"]), layer_names, Raw("<br>".join(how) if p["layers"] else "nothing to plot"),
         ])
     t = report["totals"]
     rows.append([Raw("<b>total</b>"), "", "", t["strokes"], t["paths"], _m(t["ink_mm"]), _m(t["penup_mm_before"]),
-                 _m(t["penup_mm_after"]), t["lifts"], _hms(t["time_s"]), f"{t['layers']} layers", ""])
+                 _m(t["penup_mm_after"]), t["lifts"], hms(t["time_s"]), f"{t['layers']} layers", ""])
     headers = ["pen", "colour", "nib", "strokes", "paths", "ink m", "pen-up m before", "pen-up m after", "lifts", "time",
                "AxiDraw layer", "how to plot"]
     plot = report["plot"]
@@ -141,7 +145,7 @@ def pens_section(plan: Plan, report: Mapping, build_dir_hint: str = ".") -> str:
         + kit.table(headers, rows, numeric=(3, 4, 5, 6, 7, 8, 9), attrs='id="pens"')
         + f'\n<p class="sub">AxiDraw model {esc(plot["model"])} ({esc(plot["model_name"])}), acceleration {esc(plot["accel"])} %, '
         f"{travel}. Pen-up lengths run home to home over one pen's paths; times follow AxiDraw's motion model and leave out "
-        "pen changes.</p>"
+        f"pen changes. {esc(_placement(report).replace('`', ''))}</p>"
     )
 
 
@@ -164,7 +168,7 @@ def _history_series(plan: Plan, history: Sequence[Mapping] | None, column: int) 
     records = {h["stage"]: h for h in history or () if h}
     offset = 0
     for stage in plan.stages:
-        if not stage.steps:
+        if not isinstance(stage, NetStagePlan):
             continue
         record = records.get(stage.name)
         if offset:
@@ -207,17 +211,15 @@ def objective_section(plan: Plan, metrics: Mapping | None, history: Sequence[Map
     return "\n".join(out)
 
 
-def snapshot_frames(plan: Plan, out_dir: Path, preview: Path | None) -> list[kit.Frame]:
-    """The stages' snapshots in plan and step order, then the preview, scaled down and re-encoded."""
+def snapshot_frames(plan: Plan, snapshots: Sequence[tuple[str, int, Path]], preview: Path | None) -> list[kit.Frame]:
+    """The snapshots ``(stage name, step, PNG)``, in plan and step order, then the preview,
+    scaled down and re-encoded."""
     frames = []
-    every = plan.snapshot_every
-    for stage in plan.stages:
-        for step in range(every, stage.steps + 1, every) if every else ():
-            path = snapshot_path(Path(out_dir), stage, step)
-            if not path.is_file():
-                continue
-            data, mime, size = kit.compact_image(path.read_bytes(), max_side=SNAPSHOT_SIDE)
-            frames.append(kit.Frame(f"{stage.name}, step {step} of {stage.steps}", data, mime, size))
+    stages = {s.name: s for s in plan.stages if isinstance(s, NetStagePlan)}
+    order = {name: i for i, name in enumerate(stages)}
+    for name, step, path in sorted((s for s in snapshots if s[0] in stages), key=lambda s: (order[s[0]], s[1])):
+        data, mime, size = kit.compact_image(Path(path).read_bytes(), max_side=SNAPSHOT_SIDE)
+        frames.append(kit.Frame(f"{name}, step {step} of {stages[name].steps}", data, mime, size))
     if preview is not None and preview.is_file():
         data, mime, size = kit.compact_image(preview.read_bytes(), max_side=PREVIEW_SIDE)
         frames.append(kit.Frame("the plotted layers (preview.png)", data, mime, size))
@@ -233,12 +235,12 @@ def plan_section(plan: Plan, report: Mapping) -> str:
         ("objective", Raw(f"<code>{esc(plan.objective.expression)}</code>")),
         ("networks", ", ".join(f"{n.name} ({n.weights})" for n in plan.objective.nets) or "none"),
         ("augment", f"crop {a.crop} px, rotate {a.rotate_deg:g} deg, translate {a.translate:g}"),
-        ("plot time", f"{_hms(report['totals']['time_s'])} for the plotted layers; the compiler's estimate before "
-                      f"optimising was {_hms(plan.estimates.time_s)}"),
+        ("plot time", f"{hms(report['totals']['time_s'])} for the plotted layers; the compiler's estimate before "
+                      f"optimising was {hms(plan.estimates.time_s)}"),
     ]
     rows = []
     for s in plan.stages:
-        detail = f"{s.repeat[0]} x {s.repeat[1]}" if s.repeat else f"{s.steps} steps, lr {s.lr:g}, {s.views} views"
+        detail = s.describe()
         rows.append([s.name, s.kind, f"{s.size[0]} x {s.size[1]}", s.strokes, detail, Raw(f"<code>{esc(s.fingerprint[:12])}</code>")])
     return ("<h2>Plan</h2>\n" + kit.definition_table(items) + "\n"
             + kit.table(["stage", "kind", "px", "strokes", "", "fingerprint"], rows, numeric=(3,), attrs='id="stages"'))

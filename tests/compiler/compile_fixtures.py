@@ -21,6 +21,7 @@ from penspec.spec.model import (
     Paper,
     Pen,
     Plot,
+    Size,
     Spec,
     Strokes,
     Term,
@@ -28,7 +29,7 @@ from penspec.spec.model import (
     TileStage,
 )
 
-PAPERS = {"a6": (105.0, 148.0), "a4": (210.0, 297.0), "a3": (297.0, 420.0)}
+PAPERS = {"a6": (105.0, 148.0), "a4": (210.0, 297.0), "a3": (297.0, 420.0), "a2": (420.0, 594.0)}
 
 
 def paper(name: str = "a6", landscape: bool = False, margin_mm: float = 10.0) -> Paper:
@@ -64,6 +65,7 @@ def objective(*terms: Term) -> Objective:
 def optimize(size=None, steps: int = 500, lr: float = 1.0, views=None) -> OptimizeStage:
     if isinstance(size, int):
         size = (size, size)
+    size = Size(*size) if size is not None else None
     return OptimizeStage(size=size, steps=steps, lr=lr, views=views)
 
 
@@ -95,12 +97,14 @@ def line_of(path: str) -> int:
 def make_spec(base_dir: str = ".", **changes) -> Spec:
     if isinstance(changes.get("canvas"), int):
         changes["canvas"] = (changes["canvas"], changes["canvas"])
+    if "canvas" in changes:
+        changes["canvas"] = Size(*changes["canvas"])
     spec = Spec(
         version=1,
         title="test piece",
         seed=42,
         paper=paper(),
-        canvas=(256, 256),
+        canvas=Size(256, 256),
         pens=(pen(),),
         strokes=Strokes(count=200, segments=(1, 3), extent=0.1, pens=(("black", 1.0),)),
         network=Network(weights="imagenet", leaky_relu=None),

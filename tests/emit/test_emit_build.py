@@ -9,7 +9,7 @@ import pytest
 import vpype as vp
 from emit_scenes import FAKE_PYAXIDRAW
 
-from penspec.runtime.emit.document import PX_PER_MM
+from penspec.spec.units import PX_PER_MM
 from penspec.runtime.emit.labels import parse
 from penspec.runtime.emit.plotter import plot_build
 

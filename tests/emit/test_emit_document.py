@@ -10,7 +10,6 @@ from emit_scenes import line_cubic, lines_scene, scene_from_strokes
 from factories import make_plan
 
 from penspec.runtime.emit.document import (
-    PX_PER_MM,
     canvas_box,
     flatten_stroke,
     optimize_travel,
@@ -18,7 +17,8 @@ from penspec.runtime.emit.document import (
     plot_layers,
     split_by_draw_length,
 )
-from penspec.spec.errors import PenspecError
+from penspec.spec.errors import EmitError
+from penspec.spec.units import PX_PER_MM
 
 
 def bezier(cp, t):
@@ -81,10 +81,10 @@ def test_strokes_leaving_the_canvas_are_cut_at_its_edge():
 
 def test_scene_must_match_the_plan():
     plan = make_plan(canvas=64)
-    with pytest.raises(PenspecError, match="canvas"):
+    with pytest.raises(EmitError, match="canvas"):
         pen_drawings(plan, lines_scene(canvas=32))
     bad = scene_from_strokes([(5, [line_cubic((1, 1), (2, 2))])], (64, 64))
-    with pytest.raises(PenspecError, match="pen index 5"):
+    with pytest.raises(EmitError, match="pen index 5"):
         pen_drawings(plan, bad)
 
 
@@ -130,7 +130,7 @@ def test_travel_optimisation_keeps_the_ink_and_the_layers():
         assert math.isclose(after.lines.length(), before.lines.length(), rel_tol=1e-9)
 
 
-def test_a_bad_pipeline_is_a_penspec_error():
+def test_a_pipeline_vpype_cannot_run_is_an_emit_error():
     plan = make_plan(canvas=64)
-    with pytest.raises(PenspecError, match="plot.pipeline"):
+    with pytest.raises(EmitError, match="plot.pipeline"):
         optimize_travel(pen_drawings(plan, lines_scene()), "linesort --no-such-option")

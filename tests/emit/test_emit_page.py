@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import re
 
 import pytest
@@ -13,10 +14,12 @@ from emit_scenes import HOSTILE, HOSTILE_PEN_ID, PROVENANCE, lines_scene
 from factories import make_plan
 from PIL import Image
 
-from penspec.compiler.plan import StagePlan
+from penspec.compiler.plan import FinetunePlan, NetStagePlan
+from penspec.spec.model import Size
 from penspec.runtime import pagekit as kit
 from penspec.runtime.emit import emit_all
 from penspec.runtime.emit.page import travel_moves
+from penspec.runtime.emit.report import estimate_layer, home_mm
 
 HOSTILE_PEN = HOSTILE_PEN_ID
 HOSTILE_COLOR = '#111"><script>document.title="owned"</script>'
@@ -25,15 +28,15 @@ SPEC_TEXT = 'title: "</pre><script>alert(1)</script>"\n# <b>not bold</b> & more\
 
 def two_stage_plan(**changes):
     plan = make_plan(canvas=64, steps=4)
-    finetune = StagePlan(index=1, kind="finetune", name="1-finetune", size=(64, 64), strokes=12, steps=3, lr=0.5, views=2,
-                         line=11, fingerprint="f1")
+    finetune = FinetunePlan(index=1, name="1-finetune", size=Size(64, 64), strokes=12, steps=3, lr=0.5, views=2, line=11,
+                            fingerprint="f1")
     return dataclasses.replace(plan, stages=(plan.stages[0], finetune), snapshot_every=2, **changes)
 
 
 def history(plan):
     """Made-up per-step scores [objective, term] for every optimising stage."""
     return [{"stage": s.name, "first_step": 0, "steps": [[0.5 * k + s.index, 0.25 * k] for k in range(s.steps)]}
-            for s in plan.stages if s.steps]
+            for s in plan.stages if isinstance(s, NetStagePlan)]
 
 
 def png(color, size=(64, 64)) -> bytes:
@@ -44,15 +47,17 @@ def png(color, size=(64, 64)) -> bytes:
 
 def emit_page(out, plan=None, *, snapshots=True, spec_text=SPEC_TEXT):
     plan = plan or two_stage_plan()
-    if snapshots:
+    found = []
+    if snapshots:  # given out of order, and one of a stage the plan does not have
         (out / "snapshots").mkdir(parents=True, exist_ok=True)
-        for name, color in (("0-optimize-00002", "red"), ("0-optimize-00004", "green"), ("1-finetune-00002", "blue"),
-                            ("9-gone-00002", "black")):
-            (out / "snapshots" / f"{name}.png").write_bytes(png(color))
+        for stage, step, color in (("1-finetune", 2, "blue"), ("0-optimize", 4, "green"), ("9-gone", 2, "black"), ("0-optimize", 2, "red")):
+            path = out / "snapshots" / f"{stage}-{step:05d}.png"
+            path.write_bytes(png(color))
+            found.append((stage, step, path))
     metrics = {"objective": {"before": 0.5, "after": 2.5, "held_out_views": 8,
                              "terms": [{"term": plan.objective.terms[0].text, "weight": 1.0, "before": 0.5, "after": 2.5}]}}
     written = emit_all(plan, lines_scene(), out, stem="piece", provenance=PROVENANCE, metrics=metrics, preview=False,
-                       history=history(plan), spec_text=spec_text)
+                       history=history(plan), spec_text=spec_text, snapshots=found)
     return plan, (out / "report.html"), written
 
 
@@ -97,9 +102,13 @@ def test_travel_runs_home_to_home_per_layer_in_plotting_order(tmp_path):
 
     plan = make_plan(canvas=64)
     layers = plot_layers(plan, pen_drawings(plan, lines_scene(per_pen=3)))
-    moves = travel_moves(layers)
+    home = home_mm(plan)  # a portrait page is plotted turned: home is its top-right corner
+    assert home == (plan.paper.width_mm, 0.0)
+    moves = travel_moves(layers, home)
     assert len(moves) == sum(len(layer.lines) + 1 for layer in layers)  # to each path, and home after the last
-    assert moves[0][0] == (0.0, 0.0) and moves[-1][1] == (0.0, 0.0)
+    assert moves[0][0] == home and moves[-1][1] == home
+    lengths = sum(math.dist(a, b) for a, b in moves)
+    assert lengths == pytest.approx(sum(estimate_layer(plan, layer).time.travel_mm for layer in layers), rel=1e-6)
 
 
 @pytest.mark.parametrize("title", HOSTILE + ['<script>alert("t")</script> & </title>'])

@@ -160,3 +160,44 @@ def test_a_layer_stopped_by_the_pause_button_ends_the_run(tmp_path):
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     assert [c["options"]["layer"] for c in runs(calls)] == [1]
     assert json.loads((tmp_path / "piece" / "plot-progress.json").read_text())["layer"] == 1
+
+
+def test_plot_py_is_the_plot_flow_module_with_the_piece_as_data(tmp_path):
+    from penspec.runtime.emit import plotflow
+    from penspec.runtime.emit.plotscript import DATA_HEADER, SHEBANG
+
+    build(tmp_path)
+    text = (tmp_path / "plot.py").read_text()
+    module = open(plotflow.__file__, encoding="utf-8").read()
+    assert text.startswith(SHEBANG)
+    embedded, tail = text[len(SHEBANG):].split(DATA_HEADER)
+    assert embedded == module
+    tree = ast.parse(tail)
+    assigned = [n.targets[0].id for n in tree.body if isinstance(n, ast.Assign)]
+    assert assigned == ["PIECE_JSON"]  # the tail adds data and the entry point, no functions
+    assert not [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom))]
+
+
+def test_the_plot_flow_imports_only_the_standard_library_and_pyaxidraw():
+    from penspec.runtime.emit import plotflow
+
+    tree = ast.parse(open(plotflow.__file__, encoding="utf-8").read())
+    top, nested = set(), set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            top |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "no relative imports: plot.py runs on its own"
+            top.add(node.module.split(".")[0])
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and node not in tree.body:
+            nested |= {node.module.split(".")[0]} if isinstance(node, ast.ImportFrom) else {a.name.split(".")[0] for a in node.names}
+    stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    assert top <= stdlib, top - stdlib
+    assert nested == {"pyaxidraw"}  # imported only when plotting starts
+    # and it runs where penspec is not installed: a bare interpreter imports the module by path
+    proc = subprocess.run([sys.executable, "-I", "-c", "import runpy, sys; runpy.run_path(sys.argv[1]); "
+                           "print(sorted(m for m in sys.modules if m.split('.')[0] in ('penspec', 'pyaxidraw', 'numpy', 'vpype')))",
+                           plotflow.__file__], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ from factories import make_plan
 from penspec.runtime.cli import main
 from penspec.runtime.emit import emit_all
 from penspec.runtime.emit.plotter import plot_build
-from penspec.spec.errors import MissingResourceError, PenspecError
+from penspec.spec.errors import MissingResourceError, UsageError
 
 
 def build(tmp_path, plan=None, scene=None):
@@ -92,9 +92,9 @@ def test_plot_needs_a_build(tmp_path, fake_pyaxidraw, capsys):
     assert penspec("plot", str(tmp_path)) == 2
     assert "plan.json" in capsys.readouterr().err
     build(tmp_path)
-    with pytest.raises(PenspecError, match="no layer 7"):
+    with pytest.raises(UsageError, match="no layer 7"):
         plot_build(tmp_path, layer=7, yes=True)
-    with pytest.raises(MissingResourceError, match="nothing to resume"):
+    with pytest.raises(UsageError, match="nothing to resume"):
         plot_build(tmp_path, resume=True, yes=True)
     (tmp_path / "plan.json").write_text('{"version": 1}')
     assert penspec("plot", str(tmp_path)) == 2

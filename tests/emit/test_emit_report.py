@@ -88,7 +88,7 @@ def test_report_lists_layers_with_axicli_commands_and_totals(tmp_path):
     assert [l["number"] for l in black["layers"]] == [1, 2] and [l["number"] for l in blue["layers"]] == [3]
     assert black["layers"][1]["pause"] and black["layers"][1]["part"] == [2, 2]
     assert all(l["ink_mm"] <= 120.0 for l in black["layers"])
-    assert blue["layers"][0]["axicli"] == "axicli piece.svg -m layers -l 3 -L 2 -s 25 -S 75 -a 75 -d 30 -u 60 -o plot-progress.svg"
+    assert blue["layers"][0]["axicli"] == "axicli pens/2-blue.svg -m layers -l 3 -L 2 -s 25 -S 75 -a 75 -d 30 -u 60 -o plot-progress.svg"
     assert report["totals"]["layers"] == 3 and report["totals"]["lifts"] == 8
     assert report["totals"]["ink_mm"] == pytest.approx(black["ink_mm"] + blue["ink_mm"], abs=0.01)
     assert report["objective"]["after"] == -3.25
@@ -96,7 +96,7 @@ def test_report_lists_layers_with_axicli_commands_and_totals(tmp_path):
     assert report["files"]["layered_svg"] == "piece.svg"
     md = (tmp_path / "report.md").read_text()
     assert "| black | #111111 | 0.3 | 4 | 4 |" in md
-    assert "`axicli piece.svg -m layers -l 3" in md and "before 1.5, after -3.25" in md
+    assert "`axicli pens/2-blue.svg -m layers -l 3" in md and "before 1.5, after -3.25" in md
 
 
 def test_report_warns_about_what_the_targets_cannot_express(tmp_path):

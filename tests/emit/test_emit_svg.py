@@ -9,7 +9,8 @@ from emit_scenes import PROVENANCE, lines_scene, scatter_scene
 from factories import make_plan
 
 from penspec.runtime.emit import emit_all
-from penspec.runtime.emit.document import PX_PER_MM, canvas_box
+from penspec.runtime.emit.document import canvas_box
+from penspec.spec.units import PX_PER_MM
 from penspec.runtime.emit.labels import parse
 
 NS = {"svg": "http://www.w3.org/2000/svg", "inkscape": "http://www.inkscape.org/namespaces/inkscape",

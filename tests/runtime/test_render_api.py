@@ -18,6 +18,7 @@ from penspec.runtime.render.inputs import check_inputs
 from penspec.runtime.render.scenes import random_scene
 from penspec.runtime.render.torch_backend import layout
 from penspec.spec.errors import PenspecError
+from penspec.spec.model import Size
 
 pytestmark = pytest.mark.usefixtures("render_single_thread")
 
@@ -47,6 +48,16 @@ def test_shapes_dtype_and_range():
     assert 0 <= img.min() < 0.5 and img.max() <= 1
     wide = render(*random_scene((40, 56), 20, seed=0, dtype=torch.float64).args())
     assert wide.shape == (3, 40, 56) and wide.dtype == torch.float64
+
+
+def test_a_size_is_read_by_its_names():
+    """A Size is (width, height); a plain pair stays (H, W) like an image's shape."""
+    scene = random_scene((40, 56), 20, seed=0, dtype=torch.float64)
+    args = scene.args()[:-1]
+    named = render(*args, Size(width=56, height=40))
+    assert named.shape == (3, 40, 56) and torch.equal(named, render(*args, (40, 56)))
+    with pytest.raises(RenderError, match="size must be two positive whole numbers"):
+        render(*args, Size(width=56, height=0))
 
 
 def test_empty_scene_is_paper():

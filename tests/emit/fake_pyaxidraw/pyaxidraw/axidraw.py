@@ -10,8 +10,16 @@ Behaviour modelled on the real software:
 - ``mode = "layers"`` plots the top-level Inkscape layers whose number equals ``options.layer``;
   ``"plot"`` plots every layer; ``%`` layers are never plotted;
 - a layer whose name starts with ``!`` makes the plot pause before it: the run stops there and
-  returns the output SVG, which holds the resume point;
-- ``"res_plot"`` needs an SVG returned by an earlier run that paused, and plots what was left.
+  returns the output SVG, which holds the resume point and the pen-down distance at the pause;
+  in ``layers`` mode that is before anything was drawn, at 0 mm;
+- ``"res_plot"`` needs an SVG returned by an earlier run that paused, and plots what was left;
+  like AxiDraw's resume it returns early when the pause came at 0 mm, pausing there again;
+- ``auto_rotate`` (on by default) turns a portrait page (taller than wide) a quarter turn
+  counter-clockwise: the pen's home is the page's top-right corner (page x = width - plotter y,
+  page y = plotter x, as pyaxidraw's preview maps it); a landscape page has home at top-left;
+- without a plotter (``FAKE_PYAXIDRAW_PLOTTER=absent``) a run that is not a preview prints
+  "Failed to connect to AxiDraw.", sets ``errors.code`` to 101, plots nothing and returns the
+  SVG it was given; ``errors.code`` is 0 after a run that finished.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import json
 import math
 import os
 import re
+import sys
 import xml.etree.ElementTree as ET
 
 CALLS: list[dict] = []
@@ -49,6 +58,7 @@ DEFAULTS = {
     "pen_rate_raise": 75,
     "preview": False,
     "report_time": False,
+    "auto_rotate": True,
 }
 RESUME_MARK = "fake-pyaxidraw-resume:"
 
@@ -86,9 +96,19 @@ class Options:
         return dict(object.__getattribute__(self, "_values"))
 
 
+class Errors:
+    def __init__(self) -> None:
+        self.code = 0
+
+
+def plotter_attached() -> bool:
+    return os.environ.get("FAKE_PYAXIDRAW_PLOTTER", "attached") != "absent"
+
+
 class AxiDraw:
     def __init__(self) -> None:
         self.options = Options()
+        self.errors = Errors()
         self._svg: str | None = None
         self.time_estimate = 0.0
         self.distance_pendown = 0.0
@@ -111,20 +131,32 @@ class AxiDraw:
         if self._svg is None:
             raise RuntimeError("plot_run before plot_setup")
         options = self.options.snapshot()
-        layers = _layers(self._svg)
+        self.errors.code = 0
+        if not options["preview"] and not plotter_attached():
+            print("Failed to connect to AxiDraw.", file=sys.stderr)
+            self.errors.code = 101
+            self._measure([], options, (0.0, 0.0))
+            _record({"call": "plot_run", "output": output, "options": options, "plotted": [], "paused_before": None,
+                     "error": 101})
+            return self._svg if output else None
+        layers, home = _layers(self._svg, options["auto_rotate"])
         mode = options["mode"]
-        start = 0
+        start, start_mm = 0, 0.0
         if mode == "res_plot":
-            mark = re.search(re.escape(RESUME_MARK) + r"(\d+)", self._svg)
+            mark = re.search(re.escape(RESUME_MARK) + r"(\d+):([0-9.]+)", self._svg)
             if mark is None:
                 raise RuntimeError("res_plot needs the output SVG of a paused plot")
-            start = int(mark.group(1))
+            start, start_mm = int(mark.group(1)), float(mark.group(2))
+            if start_mm == 0.0:  # AxiDraw's resume returns early: the pause mark stays, nothing is drawn
+                self._measure([], options, home)
+                _record({"call": "plot_run", "output": output, "options": options, "plotted": [], "paused_before": start})
+                return self._svg if output else None
         elif mode == "layers":
             layers = [layer for layer in layers if layer["number"] == options["layer"]]
         elif mode != "plot":
             raise RuntimeError(f"the fake does not do mode {mode!r}")
         plotted, paused_at = [], None
-        for i, layer in enumerate(layers):
+        for layer in layers:
             if mode == "res_plot" and layer["index"] < start:
                 continue
             resuming_here = mode == "res_plot" and layer["index"] == start
@@ -132,7 +164,8 @@ class AxiDraw:
                 paused_at = layer["index"]
                 break
             plotted.append(layer)
-        self._measure(plotted, options)
+        self._measure(plotted, options, home)
+        drawn_mm = start_mm + sum(layer["pendown_mm"] for layer in plotted)
         _record(
             {
                 "call": "plot_run",
@@ -145,16 +178,17 @@ class AxiDraw:
         if not output:
             return None
         out = self._svg
-        out = re.sub(r"<!-- " + re.escape(RESUME_MARK) + r"\d+ -->", "", out)
+        out = re.sub(r"<!-- " + re.escape(RESUME_MARK) + r"[0-9.:]+ -->", "", out)
         if paused_at is not None:
-            out = out.rstrip() + f"\n<!-- {RESUME_MARK}{paused_at} -->\n"
+            out = out.rstrip() + f"\n<!-- {RESUME_MARK}{paused_at}:{drawn_mm:.3f} -->\n"
         return out
 
-    def _measure(self, layers: list[dict], options: dict) -> None:
-        """Constant-speed estimate from the documented speed formula: good enough for a fake."""
+    def _measure(self, layers: list[dict], options: dict, home: tuple[float, float]) -> None:
+        """Pen-down and pen-up lengths of the run (each layer from home to home), lifts, and a
+        constant-speed time from the documented speed formula: good enough for a fake."""
         down = sum(layer["pendown_mm"] for layer in layers)
         lifts = sum(layer["paths"] for layer in layers)
-        up = sum(layer["penup_mm"] for layer in layers)
+        up = sum(_penup_mm(layer, home) for layer in layers)
         v_down = options["speed_pendown"] / 110 * 8.6979 * 25.4
         v_up = options["speed_penup"] / 110 * 8.6979 * 25.4
         self.distance_pendown = down / 1000.0
@@ -163,11 +197,23 @@ class AxiDraw:
         self.time_estimate = down / v_down + up / v_up + 0.25 * lifts
 
 
-def _layers(svg_text: str) -> list[dict]:
+def _penup_mm(layer: dict, home: tuple[float, float]) -> float:
+    """Pen-up travel over one layer's paths from home and back, mm."""
+    up, pos = 0.0, home
+    for p in layer["points"]:
+        up += math.dist(pos, p[0])
+        pos = p[-1]
+    return up + math.dist(pos, home)
+
+
+def _layers(svg_text: str, auto_rotate: bool = True) -> tuple[list[dict], tuple[float, float]]:
+    """The plottable layers (points in page mm) and the pen's home on the page, mm."""
     root = ET.fromstring(svg_text)
     width_mm = _length_mm(root.get("width", "0"))
+    height_mm = _length_mm(root.get("height", "0"))
     view = [float(v) for v in (root.get("viewBox") or "0 0 1 1").split()]
     scale = width_mm / view[2] if width_mm else 25.4 / 96
+    home = (width_mm, 0.0) if auto_rotate and height_mm > width_mm else (0.0, 0.0)
     out = []
     for index, group in enumerate(root.findall(f"{{{SVG_NS}}}g")):
         if group.get(f"{{{INKSCAPE_NS}}}groupmode") != "layer":
@@ -178,13 +224,8 @@ def _layers(svg_text: str) -> list[dict]:
         pause = label.startswith("!")
         digits = re.match(r"\d+", label[1:] if pause else label)
         paths = [_points(el) for el in group]
-        paths = [p for p in paths if len(p) >= 2]
-        down = sum(math.dist(p[i], p[i + 1]) for p in paths for i in range(len(p) - 1)) * scale
-        up, pos = 0.0, (0.0, 0.0)
-        for p in paths:
-            up += math.dist(pos, p[0])
-            pos = p[-1]
-        up = (up + math.dist(pos, (0.0, 0.0))) * scale
+        paths = [[((x - view[0]) * scale, (y - view[1]) * scale) for x, y in p] for p in paths if len(p) >= 2]
+        down = sum(math.dist(p[i], p[i + 1]) for p in paths for i in range(len(p) - 1))
         out.append(
             {
                 "index": index,
@@ -193,10 +234,10 @@ def _layers(svg_text: str) -> list[dict]:
                 "pause": pause,
                 "paths": len(paths),
                 "pendown_mm": down,
-                "penup_mm": up,
+                "points": paths,
             }
         )
-    return out
+    return out, home
 
 
 def _points(element) -> list[tuple[float, float]]:

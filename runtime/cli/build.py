@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import click
 
+from .spec import set_option
+
 
 @click.command("build")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: the spec's output.dir, else build/<piece>).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec value, e.g. --set strokes.count=300 (repeatable).")
+@set_option
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where to optimise.")
 @click.option("--renderer", type=click.Choice(["torch", "diffvg"]), default="torch", show_default=True, help="Differentiable renderer backend.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted stage from its last checkpoint.")

@@ -1,13 +1,11 @@
 """`penspec validate` and `penspec plan`: load and compile specs, no torch anywhere.
 
-Both take ``--set key.path=value`` overrides. Bad input raises penspec errors that
-:mod:`penspec.runtime.cli` turns into messages and exit code 2; ``validate`` reports every spec
-it is given (``ok <spec>`` or all of that spec's errors) and exits 2 when any is invalid.
+Both take ``--set key.path=value`` overrides. ``validate`` reports every spec it is given
+(``ok <spec>`` or all of that spec's errors) and returns :attr:`Exit.INPUT` when any is
+invalid; ``plan`` raises the spec's errors for :func:`penspec.runtime.cli.main` to report.
 """
 
 from __future__ import annotations
-
-import sys
 
 import click
 
@@ -16,7 +14,7 @@ from penspec.compiler.summary import summarize
 from penspec.spec.atomic import atomic_write
 from penspec.spec.errors import SpecError
 
-EXIT_INPUT = 2  # the CLI's "invalid input" code (see penspec.runtime.cli)
+from .exits import Exit
 
 set_option = click.option(
     "--set",
@@ -37,7 +35,7 @@ def load_plan(spec_path: str, overrides: tuple[str, ...] = ()) -> Plan:
 @click.command("validate")
 @click.argument("specs", nargs=-1, required=True)
 @set_option
-def validate_cmd(specs: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+def validate_cmd(specs: tuple[str, ...], overrides: tuple[str, ...]) -> Exit:
     """Check that each SPEC loads and compiles; print `ok SPEC` or all of its errors."""
     invalid = 0
     for path in specs:
@@ -50,10 +48,9 @@ def validate_cmd(specs: tuple[str, ...], overrides: tuple[str, ...]) -> None:
             click.echo(f"invalid {path}: {count} problem{'s' if count != 1 else ''}", err=True)
         else:
             click.echo(f"ok {path}")
-    if invalid:
-        if len(specs) > 1:
-            click.echo(f"{invalid} of {len(specs)} specs are invalid", err=True)
-        sys.exit(EXIT_INPUT)
+    if invalid and len(specs) > 1:
+        click.echo(f"{invalid} of {len(specs)} specs are invalid", err=True)
+    return Exit.INPUT if invalid else Exit.OK
 
 
 @click.command("plan")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from .exits import Exit
+
 
 @click.command("doctor")
-def doctor_cmd() -> None:
+def doctor_cmd() -> Exit:
     """Check Python, torch and devices, renderers, cached net weights, vpype and pyaxidraw.
 
     Exits 1 when a required part is missing; optional parts (diffvg, pyaxidraw, weights that
@@ -26,5 +28,4 @@ def doctor_cmd() -> None:
         detail = f.detail if f.ok or not f.fix else f"{f.detail}\n  fix: {f.fix}"
         table.add_row(f.part, status, detail)
     Console(soft_wrap=False, width=160).print(table)
-    if any(f.required and not f.ok for f in findings):
-        raise click.exceptions.Exit(1)
+    return Exit.FAILED if any(f.required and not f.ok for f in findings) else Exit.OK
