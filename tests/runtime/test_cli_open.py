@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import webbrowser
 
-from clirun import run_cli
+from tests.support.clirun import run_cli
 
 
 def test_opens_the_page_in_the_browser(tmp_path, monkeypatch, capsys):
