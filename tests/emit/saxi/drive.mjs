@@ -130,13 +130,13 @@ async function settle(page) {
   // stopped half-way is not waited for.)
   let quiet = 0;
   for (let i = 0; i < 1200; i++) {
-    const done = await page.evaluate(() => !document.querySelector(".preview-loader, .replan-button") && window.__saxi.answered > 0);
+    const { done, error } = await page.evaluate(() => ({
+      done: !document.querySelector(".preview-loader, .replan-button") && window.__saxi.answered > 0,
+      error: window.__saxi.answered === window.__saxi.started ? window.__saxi.error : null,
+    }));
+    if (error) throw new Error(`saxi's planner failed (the page keeps showing "Replanning..."): ${error}`);
     quiet = done ? quiet + 1 : 0;
-    if (quiet >= 5) {
-      const error = await page.evaluate(() => window.__saxi.error);
-      if (error) throw new Error(`saxi's planner failed: ${error}`);
-      return;
-    }
+    if (quiet >= 5) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("saxi did not finish planning in 120 s");
