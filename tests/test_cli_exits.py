@@ -1,7 +1,7 @@
 """The exit-code table, and every user mistake driven through the `penspec` CLI to exit 2.
 
 The README's table must be the one in penspec.runtime.cli.exits, word for word. Each mistake
-runs in process through the real entry point (tests/clirun.py) and must exit 2 with a message
+runs in process through the real entry point (tests/support/clirun.py) and must exit 2 with a message
 that says what is wrong and no Python traceback.
 """
 
@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
-from clirun import run_cli
-from emit.emit_scenes import FAKE_PYAXIDRAW, PROVENANCE, lines_scene
-from factories import make_plan
+from tests.support.clirun import run_cli
+from tests.support.emit_scenes import FAKE_PYAXIDRAW, PROVENANCE, lines_scene
+from tests.support.factories import make_plan
 
 from penspec.runtime.cli.exits import INPUT_ERRORS, MEANINGS, Exit, exit_for, markdown_table
 from penspec.spec.errors import (

@@ -1,7 +1,7 @@
 """saxi: what to choose and type in saxi's web page so that its plot is the spec's.
 
 saxi (the web plotting UI for AxiDraw, npm package ``saxi``; checked with 0.15.0 by
-tests/emit/test_emit_saxi.py, which drives saxi's own page in headless Chromium) takes none of
+tests/runtime/emit/test_emit_saxi.py, which drives saxi's own page in headless Chromium) takes none of
 penspec's settings from a file. What it does with an SVG, measured in its page:
 
 - It reads no page size: ``width``/``height`` in cm, mm, in or px and the ``viewBox`` leave its

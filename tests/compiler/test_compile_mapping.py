@@ -1,7 +1,7 @@
 import dataclasses
 
 import pytest
-from compile_fixtures import line_of, make_spec, optimize, paper, pen
+from tests.support.compile_fixtures import line_of, make_spec, optimize, paper, pen
 
 from penspec.compiler import compile_spec
 from penspec.compiler.axidraw import MODELS, home_on_page, plotted_size

@@ -1,7 +1,7 @@
 import dataclasses
 
 import pytest
-from compile_fixtures import finetune, line_of, make_spec, optimize, paper, tile
+from tests.support.compile_fixtures import finetune, line_of, make_spec, optimize, paper, tile
 
 from penspec.compiler import compile_spec
 from penspec.compiler.stages import finetune_views
@@ -100,7 +100,7 @@ def test_smoke_build_crop_is_checked_too():
 
 
 def test_assign_pens_stage_keeps_region_and_temperature():
-    from compile_fixtures import pen
+    from tests.support.compile_fixtures import pen
 
     spec = make_spec(
         pens=(pen("black"), pen("red", "#cc0000")),

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 import torch
-from factories import make_plan
+from tests.support.factories import make_plan
 from penspec.compiler.plan import AssignPensPlan, OptimizePlan, StagePlan, TilePlan
 from penspec.runtime.checkpoint import StageStore
 from penspec.runtime.look import plan_look

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import torch
-from factories import make_plan
+from tests.support.factories import make_plan
 from penspec.runtime.scene import Scene
 from penspec.runtime.strokes import (
     Strokes,
