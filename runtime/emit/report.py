@@ -286,19 +286,19 @@ def _saxi_section(report: Mapping) -> list[str]:
         "scale), accelerations in mm/s^2, velocities in mm/s, cornering factor in mm (0.01 slows saxi at corners as the "
         "report's times assume; saxi's default 0.127 takes them faster), pen lift and drop in s (the spec's servo times).",
     ]
+    notes = []
     for p in pens:
         groups = p["saxi"]["groups"]
         if len(groups) > 1:
             listed = ", ".join(f"`{g}`" for g in groups)
-            lines.append(
+            notes.append(
                 f"- {_md(p['id'])}: saxi lists the parts of `{_md(p['saxi']['file'])}` under \"layers\" ({listed}), all "
                 "selected; select one at a time to check or change the pen between parts, as the layered SVG's pauses do."
             )
-    delays = [p for p in pens if any(layer.get("delay_s") for layer in p["layers"])]
-    for p in delays:
-        delay = sum(layer["delay_s"] for layer in p["layers"])
-        lines.append(f"- {_md(p['id'])}: saxi has no +D delay; the time above includes {delay:g} s of it.")
-    return lines
+        delay = sum(layer.get("delay_s") or 0 for layer in p["layers"])
+        if delay:
+            notes.append(f"- {_md(p['id'])}: saxi has no +D delay; the time above includes {delay:g} s of it.")
+    return lines + ([""] + notes if notes else [])
 
 
 def _placement(report: Mapping) -> str:
