@@ -40,7 +40,7 @@ def missing_tools() -> str | None:
         return "Chromium is not installed (apt-get install chromium)"
     for package in ("saxi", "puppeteer-core"):
         if not (SAXI_DIR / "node_modules" / package / "package.json").is_file():
-            return f"{package} is not installed: npm ci --ignore-scripts in {SAXI_DIR}"
+            return f"{package} is not installed: npm ci in {SAXI_DIR} (.ci/run does it)"
     return None
 
 
