@@ -7,6 +7,7 @@ need it are marked ``needs_chromium`` and skip when no chromium is installed (.c
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -17,7 +18,16 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), None)
+
+def chromium() -> str | None:
+    """The Chromium to drive: ``$PENSPEC_CHROMIUM``, else the first of the usual names on PATH."""
+    for name in (os.environ.get("PENSPEC_CHROMIUM", ""), "chromium", "chromium-browser", "google-chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+CHROMIUM = chromium()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (.ci/run installs Debian's chromium)")
 _CONSOLE = re.compile(r":CONSOLE(?::|\()")
 

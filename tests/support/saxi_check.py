@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import vpype as vp
+
+from tests.support.browser import chromium
 
 SAXI_DIR = Path(__file__).resolve().parent / "saxi"  # drive.mjs, package.json; npm ci puts node_modules there
 MM_PER_PX = 25.4 / 96.0
@@ -41,13 +42,6 @@ def missing_tools() -> str | None:
     for package in ("saxi", "puppeteer-core"):
         if not (SAXI_DIR / "node_modules" / package / "package.json").is_file():
             return f"{package} is not installed: npm ci in {SAXI_DIR} (.ci/run does it)"
-    return None
-
-
-def chromium() -> str | None:
-    for name in (os.environ.get("PENSPEC_CHROMIUM", ""), "chromium", "chromium-browser", "google-chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
     return None
 
 
