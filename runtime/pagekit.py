@@ -352,13 +352,16 @@ def legend(series: Sequence[Series]) -> str:
 # ------------------------------------------------------------------------------------ the page
 
 
-def page(title: str, body: str, *, lang: str = "en") -> str:
-    """A complete, self-contained HTML document around ``body`` (safe markup)."""
+def page(title: str, body: str, *, lang: str = "en", style: str = "", script: str = "") -> str:
+    """A complete, self-contained HTML document around ``body`` (safe markup). A page with
+    controls of its own adds its ``style`` and its ``script``: fixed strings of that page's
+    module, like :data:`SCRIPT` (never data spliced into code), run after the kit's script."""
+    extra = f"\n<script>{script}</script>" if script else ""
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{esc(lang)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
-        f"{body}\n</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
+        f"<title>{esc(title)}</title>\n<style>{STYLE}{style}</style>\n</head>\n<body>\n<main>\n"
+        f"{body}\n</main>\n<script>{SCRIPT}</script>{extra}\n</body>\n</html>\n"
     )

@@ -1,9 +1,9 @@
 """A sweep's contact sheet: ``index.html`` (a self-contained page) and ``contact.png``.
 
 Both are made from sweep.json's document (the sweep's axes and, per point, its values, folder,
-status, held-out objective and commands) and each point's ``preview.png``. The page holds
-everything it shows: the thumbnails are embedded as PNG data, the script and style are inline,
-nothing is fetched. Every tile shows the point's values, its objective before and after, and
+status, held-out objective and commands) and each point's ``preview.png``. The page is built with
+the page kit (:mod:`penspec.runtime.pagekit`) and holds everything it shows: the thumbnails are
+embedded (WebP data), the script and style are inline, nothing is fetched. Every tile shows the point's values, its objective before and after, and
 the ``penspec build`` command that builds that point at the spec's full settings; the page sorts
 by objective and filters by the value of each axis. Every text is escaped; the same document and
 previews give the same bytes.
@@ -11,15 +11,14 @@ previews give the same bytes.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import html
 import io
 import json
 import math
 from pathlib import Path
 from typing import Any
 
+from penspec.runtime.pagekit import compact_image, data_uri, esc, page
 from penspec.spec.atomic import atomic_write
 
 INDEX_FILE = "index.html"
@@ -28,7 +27,7 @@ PREVIEW_FILE = "preview.png"
 THUMB = 240  # px, the longer side of a thumbnail
 CONTACT_COLUMNS = 8
 LABEL_HEIGHT = 34
-PAGE_VERSION = 1  # part of the pages' key: bump when what they show changes, so reruns remake them
+PAGE_VERSION = 2  # part of the pages' key: bump when what they show changes, so reruns remake them
 
 
 def page_files() -> tuple[str, ...]:
@@ -48,12 +47,6 @@ def _thumbnail(path: Path):
         return None
 
 
-def _png(image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -65,54 +58,68 @@ def _objective(point: dict, arrow: str = "\u2192") -> str:
     return f"{objective['before']:.4g} {arrow} {objective['after']:.4g}"
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-_STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;background:#f6f5f2;color:#222}
-h1{font-size:1.3em;margin:0 0 .3em}
-.controls{display:flex;flex-wrap:wrap;gap:1em;align-items:center;margin:.8em 0 1.2em}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:14px}
-.tile{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px}
-.tile[hidden]{display:none}
+STYLE = """
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:14px}
+.tile{background:#fff;border:1px solid var(--line);border-radius:6px;padding:10px}
 .tile img{display:block;margin:0 auto 6px;max-width:100%;border:1px solid #eee}
 .tile.failed{border-color:#c33}
-.values{font-weight:600}
-.objective,.status{color:#555}
-.error{color:#a00;white-space:pre-wrap;font-size:12px}
-code{display:block;font-size:11px;background:#f0efe9;padding:4px;margin-top:6px;word-break:break-all;user-select:all}
+.tile .values{font-weight:600}
+.tile .objective,.tile .status{color:var(--faint)}
+.tile .error{color:#a00;white-space:pre-wrap;font-size:12px}
+.tile code{display:block;font-size:11px;background:#f0efe9;padding:4px;margin-top:6px;word-break:break-all;user-select:all}
 """
 
-_SCRIPT = """
-(function(){
-  var grid=document.getElementById('grid');
-  var tiles=Array.prototype.slice.call(grid.children);
-  var sort=document.getElementById('sort');
-  var filters=Array.prototype.slice.call(document.querySelectorAll('select[data-axis]'));
-  function value(t){var v=t.getAttribute('data-objective');return v===''?null:parseFloat(v);}
-  function apply(){
-    var order=tiles.slice();
-    if(sort.value!=='grid'){
-      var sign=sort.value==='best'?-1:1;
-      order.sort(function(a,b){
-        var x=value(a),y=value(b);
-        if(x===null&&y===null)return a.getAttribute('data-index')-b.getAttribute('data-index');
-        if(x===null)return 1; if(y===null)return -1;
-        return sign*(x-y)||a.getAttribute('data-index')-b.getAttribute('data-index');
-      });
-    }
-    var shown=0;
-    order.forEach(function(t){
-      var keep=filters.every(function(f){return f.value===''||t.getAttribute('data-axis-'+f.getAttribute('data-axis'))===f.value;});
-      t.hidden=!keep; if(keep)shown++;
-      grid.appendChild(t);
-    });
-    document.getElementById('shown').textContent=shown+' of '+tiles.length+' points';
+# The sweep page's own controls, run after the kit's script; like it, a fixed string that reads
+# the page's DOM. <select data-sort="ID"> orders the children of #ID: "index" by data-index,
+# "-NAME" / "+NAME" by the number in data-NAME, largest / smallest first, tiles without one last.
+# <select data-filter="ID" data-attr="NAME"> shows only the children whose data-NAME is the
+# chosen value ("" shows all); filters combine. #ID-count says how many are shown.
+SCRIPT = r"""
+(function () {
+  function controls(kind, id) {
+    var out = [], all = document.querySelectorAll('select[data-' + kind + ']');
+    for (var i = 0; i < all.length; i++) { if (all[i].getAttribute('data-' + kind) === id) { out.push(all[i]); } }
+    return out;
   }
-  sort.addEventListener('change',apply);
-  filters.forEach(function(f){f.addEventListener('change',apply);});
-  apply();
+  function number(el, name) {
+    var v = el.getAttribute('data-' + name);
+    return v === null || v === '' ? null : parseFloat(v);
+  }
+  function arrange(id) {
+    var holder = document.getElementById(id);
+    if (!holder) { return; }
+    var items = Array.prototype.slice.call(holder.children);
+    var sorts = controls('sort', id), order = sorts.length ? sorts[0].value : 'index';
+    var sign = order.charAt(0) === '-' ? -1 : 1, key = order.replace(/^[-+]/, '');
+    items.sort(function (a, b) {
+      var ia = number(a, 'index'), ib = number(b, 'index');
+      if (order === 'index') { return ia - ib; }
+      var x = number(a, key), y = number(b, key);
+      if (x === null && y === null) { return ia - ib; }
+      if (x === null) { return 1; }
+      if (y === null) { return -1; }
+      return sign * (x - y) || ia - ib;
+    });
+    var filters = controls('filter', id), shown = 0;
+    for (var i = 0; i < items.length; i++) {
+      var keep = true;
+      for (var f = 0; f < filters.length; f++) {
+        var want = filters[f].value;
+        if (want !== '' && items[i].getAttribute('data-' + filters[f].getAttribute('data-attr')) !== want) { keep = false; }
+      }
+      if (keep) { items[i].classList.remove('off'); shown += 1; } else { items[i].classList.add('off'); }
+      holder.appendChild(items[i]);
+    }
+    var count = document.getElementById(id + '-count');
+    if (count) { count.textContent = shown + ' of ' + items.length + ' points'; }
+  }
+  var selects = document.querySelectorAll('select[data-sort], select[data-filter]');
+  for (var s = 0; s < selects.length; s++) {
+    selects[s].addEventListener('change', function (e) {
+      arrange(e.target.getAttribute('data-sort') || e.target.getAttribute('data-filter'));
+    });
+    arrange(selects[s].getAttribute('data-sort') || selects[s].getAttribute('data-filter'));
+  }
 })();
 """
 
@@ -125,48 +132,46 @@ def page_document(document: dict) -> dict:
     return {**document, "points": points}
 
 
-def render_index(document: dict, thumbs: dict[str, bytes], key: str = "") -> str:
-    """The page's HTML for a sweep document and the points' thumbnails (PNG bytes by name)."""
-    axes = document["axes"]
-    points = document["points"]
+def _tile(index: int, point: dict, axes: list[dict], thumb: tuple[bytes, str] | None) -> str:
+    objective = point.get("objective")
+    after = "" if not objective else repr(float(objective["after"]))
+    attrs = "".join(f' data-axis-{i}="{esc(_value(point["values"][a["key"]]))}"' for i, a in enumerate(axes))
+    klass = "tile failed" if point["status"] == "failed" else "tile"
+    out = [f'<div class="{klass}" data-index="{index}" data-name="{esc(point["name"])}" data-objective="{esc(after)}"{attrs}>']
+    if thumb is not None:
+        out.append(f'<img alt="preview of {esc(point["name"])}" src="{data_uri(thumb[1], thumb[0])}">')
+    values = ", ".join(f"{k} = {_value(v)}" for k, v in point["values"].items())
+    out.append(f'<div class="values">{esc(values)}</div>')
+    if objective:
+        out.append(f'<div class="objective">{esc(_objective(point))}</div>')
+    out.append(f'<div class="status">{esc(point["status"])} \u00b7 {esc(point["folder"])}/</div>')
+    if point.get("error"):
+        out.append(f'<div class="error">{esc(point["error"])}</div>')
+    out.append(f'<code title="builds this point at the spec\'s full settings">{esc(point["command"])}</code></div>')
+    return "\n".join(out)
+
+
+def render_index(document: dict, thumbs: dict[str, tuple[bytes, str]], key: str = "") -> str:
+    """The page's HTML for a sweep document and the points' thumbnails ((bytes, mime) by name)."""
+    axes, points = document["axes"], document["points"]
     title = f"sweep of {document['spec']}"
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">",
-           f'<meta name="penspec-sweep" content="{_e(key)}">' if key else "",
-           f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
-           f"<h1>{_e(title)}</h1>"]
     shown_axes = ", ".join(f"{a['key']} ({len(a['values'])})" for a in axes)
     extra = f"; every point with {' '.join('--set ' + o for o in document['overrides'])}" if document["overrides"] else ""
-    out.append(f'<p id="summary">{len(points)} points over {_e(shown_axes)}{_e(extra)}. '
-               "The objective is the held-out value before \u2192 after optimising (higher is better).</p>")
-    out.append('<div class="controls"><label>sort <select id="sort">'
-               '<option value="grid">grid order</option><option value="best">objective, best first</option>'
-               '<option value="worst">objective, worst first</option></select></label>')
+    body = [f"<h1>{esc(title)}</h1>",
+            f'<p class="sub" id="summary" data-key="{esc(key)}">{len(points)} points over {esc(shown_axes)}{esc(extra)}. '
+            "The objective is the held-out value before \u2192 after optimising (higher is better).</p>",
+            '<div class="controls"><label>sort <select data-sort="tiles">'
+            '<option value="index">grid order</option><option value="-objective">objective, best first</option>'
+            '<option value="+objective">objective, worst first</option></select></label>']
     for index, axis in enumerate(axes):
-        options = "".join(f'<option value="{_e(_value(v))}">{_e(_value(v))}</option>' for v in axis["values"])
-        out.append(f'<label>{_e(axis["key"])} <select data-axis="{index}"><option value="">all</option>{options}</select></label>')
-    out.append('<span id="shown"></span></div><div class="grid" id="grid">')
-    for index, point in enumerate(points):
-        objective = point.get("objective")
-        after = "" if not objective else repr(float(objective["after"]))
-        attrs = "".join(f' data-axis-{i}="{_e(_value(point["values"][a["key"]]))}"' for i, a in enumerate(axes))
-        status = point["status"]
-        css = "tile failed" if status == "failed" else "tile"
-        out.append(f'<div class="{css}" data-index="{index}" data-name="{_e(point["name"])}" data-objective="{_e(after)}"{attrs}>')
-        thumb = thumbs.get(point["name"])
-        if thumb is not None:
-            data = base64.b64encode(thumb).decode("ascii")
-            out.append(f'<img alt="preview of {_e(point["name"])}" src="data:image/png;base64,{data}">')
-        values = ", ".join(f"{k} = {_value(v)}" for k, v in point["values"].items())
-        out.append(f'<div class="values">{_e(values)}</div>')
-        out.append(f'<div class="objective">{_e(_objective(point))}</div>' if objective else "")
-        out.append(f'<div class="status">{_e(status)} \u00b7 {_e(point["folder"])}/</div>')
-        if point.get("error"):
-            out.append(f'<div class="error">{_e(point["error"])}</div>')
-        out.append(f'<code title="builds this point at the spec\'s full settings">{_e(point["command"])}</code></div>')
-    out.append(f"</div><script>{_SCRIPT}</script></body></html>")
-    return "\n".join(line for line in out if line) + "\n"
+        options = "".join(f'<option value="{esc(_value(v))}">{esc(_value(v))}</option>' for v in axis["values"])
+        body.append(f'<label>{esc(axis["key"])} <select data-filter="tiles" data-attr="axis-{index}">'
+                    f'<option value="">all</option>{options}</select></label>')
+    body.append(f'<span id="tiles-count">{len(points)} points</span></div>')
+    body.append('<div class="tiles" id="tiles">')
+    body += [_tile(i, p, axes, thumbs.get(p["name"])) for i, p in enumerate(points)]
+    body.append("</div>")
+    return page(title, "\n".join(body), style=STYLE, script=SCRIPT)
 
 
 def render_contact(document: dict, images: dict[str, Any]) -> bytes:
@@ -221,10 +226,10 @@ def write_pages(out_dir: Path, document: dict) -> list[Path]:
     key = _key(document, previews)
     index, contact = out_dir / INDEX_FILE, out_dir / CONTACT_FILE
     try:
-        if contact.is_file() and f'<meta name="penspec-sweep" content="{key}">' in index.read_text(encoding="utf-8"):
+        if contact.is_file() and f'data-key="{key}"' in index.read_text(encoding="utf-8"):
             return [index, contact]
     except OSError:
         pass
     images = {name: image for name, path in previews.items() if (image := _thumbnail(path)) is not None}
-    thumbs = {name: _png(image) for name, image in images.items()}
+    thumbs = {name: compact_image(previews[name].read_bytes(), max_side=THUMB)[:2] for name in images}
     return [atomic_write(index, render_index(document, thumbs, key)), atomic_write(contact, render_contact(document, images))]

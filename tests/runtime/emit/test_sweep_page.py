@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +12,9 @@ import pytest
 from PIL import Image
 
 from penspec.runtime.emit.sweep_page import CONTACT_FILE, INDEX_FILE, write_pages
+from tests.support import browser
+from tests.support.browser import needs_chromium
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 
 
 def document(names_objectives, axes=None) -> dict:
@@ -54,7 +53,7 @@ def test_pages_are_self_contained_escaped_and_deterministic(tmp_path):
     assert "<b>boom</b>" not in page and "StageError: &lt;b&gt;boom&lt;/b&gt; &amp; more" in page
     assert "gallery/&lt;x&gt;/spec.yaml" in page
     assert not re.search(r"""(src|href)=["'](?!data:)""", page)  # nothing is fetched: images are data
-    assert page.count('src="data:image/png;base64,') == 5
+    assert page.count('src="data:image/webp;base64,') == 5
     assert "penspec build spec.yaml --set vars.channel=33 --set seed=2" in page
     contact = Image.open(tmp_path / CONTACT_FILE)
     assert contact.size == (3 * 256, 2 * (240 + 34 + 16))
@@ -77,33 +76,24 @@ def test_pages_are_not_rewritten_when_nothing_changed(tmp_path):
 
 # -- in a real browser ------------------------------------------------------------------------
 
-HARNESS = """
-<script>
-window.__errors = [];
-window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });
-</script>
-"""
 PROBE = """
 <script>
 (function () {
   function visible() {
-    return Array.prototype.filter.call(document.querySelectorAll('#grid .tile'), function (t) { return !t.hidden; })
+    return Array.prototype.filter.call(document.querySelectorAll('#tiles > .tile'), function (t) { return !t.classList.contains('off'); })
       .map(function (t) { return t.getAttribute('data-name'); });
   }
-  var out = {initial: visible(), shown: document.getElementById('shown').textContent};
-  var sort = document.getElementById('sort');
-  sort.value = 'best'; sort.dispatchEvent(new Event('change'));
-  out.best = visible();
-  sort.value = 'worst'; sort.dispatchEvent(new Event('change'));
-  out.worst = visible();
-  var seed = document.querySelector('select[data-axis="1"]');
-  seed.value = '2'; seed.dispatchEvent(new Event('change'));
-  out.seed2 = visible();
-  out.shownSeed2 = document.getElementById('shown').textContent;
-  var images = document.querySelectorAll('#grid img');
+  function choose(select, value) { select.value = value; select.dispatchEvent(new Event('change')); }
+  var out = {initial: visible(), shown: document.getElementById('tiles-count').textContent};
+  var sort = document.querySelector('select[data-sort="tiles"]');
+  choose(sort, '-objective'); out.best = visible();
+  choose(sort, '+objective'); out.worst = visible();
+  choose(document.querySelector('select[data-attr="axis-1"]'), '2'); out.seed2 = visible();
+  out.shownSeed2 = document.getElementById('tiles-count').textContent;
+  choose(document.querySelector('select[data-attr="axis-0"]'), '17'); out.both = visible();
+  var images = document.querySelectorAll('#tiles img');
   out.images = images.length;
   out.loaded = Array.prototype.every.call(images, function (i) { return i.complete && i.naturalWidth > 0; });
-  out.errors = window.__errors;
   var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
 })();
@@ -111,23 +101,19 @@ PROBE = """
 """
 
 
-def chromium(*args: str) -> subprocess.CompletedProcess:
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-               "--user-data-dir=" + args[0], *args[1:]]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="needs a headless chromium (Debian: apt-get install chromium)")
+@needs_chromium
 def test_index_sorts_and_filters_in_a_real_browser(tmp_path):
     make_sweep(tmp_path)
-    page = (tmp_path / INDEX_FILE).read_text()
-    probe = tmp_path / "probe.html"  # the page, with an error recorder first and a probe last
-    probe.write_text(page.replace("<head>", "<head>" + HARNESS, 1).replace("</body>", PROBE + "</body>", 1))
-    done = chromium(str(tmp_path / "profile"), "--virtual-time-budget=3000", "--dump-dom", probe.as_uri())
-    found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
-    assert found, done.stderr[-2000:]
-    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
-    assert result["errors"] == []
+    plain = browser.load(tmp_path / INDEX_FILE)
+    root = plain.elements("html")[0]
+    assert root.attrs.get("data-ready") == "1" and "data-errors" not in root.attrs, plain.console
+    assert not [line for line in plain.console if "rror" in line or "Refused" in line], plain.console
+    assert plain.by_id("tiles-count").text == "6 of 6 points"  # the page's own script ran
+    probe = tmp_path / "probe.html"  # the page with a probe that works its controls, last
+    probe.write_text((tmp_path / INDEX_FILE).read_text().replace("</body>", PROBE + "</body>", 1))
+    loaded = browser.load(probe)
+    result = json.loads(loaded.by_id("probe").text)
+    assert loaded.elements("html")[0].attrs.get("data-errors") is None, loaded.console
     names = [f"channel-{c}_seed-{s}" for c, s, _, _ in POINTS]
     assert result["initial"] == names and result["shown"] == "6 of 6 points"
     assert result["best"] == ["channel-33_seed-1", "channel-17_seed-2", "channel-33_seed-2", "channel-17_seed-1",
@@ -135,20 +121,18 @@ def test_index_sorts_and_filters_in_a_real_browser(tmp_path):
     assert result["worst"][:2] == ["channel-20_seed-1", "channel-17_seed-1"] and result["worst"][-1] == "channel-20_seed-2"
     assert result["seed2"] == ["channel-33_seed-2", "channel-17_seed-2", "channel-20_seed-2"]
     assert result["shownSeed2"] == "3 of 6 points"
+    assert result["both"] == ["channel-17_seed-2"]
     assert result["images"] == 5 and result["loaded"] is True
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="needs a headless chromium (Debian: apt-get install chromium)")
+@needs_chromium
 def test_index_renders_in_a_real_browser(tmp_path):
     make_sweep(tmp_path)
-    shot = tmp_path / "shot.png"
-    done = chromium(str(tmp_path / "profile"), "--window-size=1200,900", "--hide-scrollbars", f"--screenshot={shot}",
-                    (tmp_path / INDEX_FILE).as_uri())
-    assert shot.is_file(), done.stderr[-2000:]
+    shot = browser.screenshot(tmp_path / INDEX_FILE, tmp_path / "shot.png", size=(1200, 900))
     image = Image.open(shot).convert("RGB")
     assert image.size == (1200, 900)
     colours = image.getcolors(maxcolors=1 << 20)
     assert colours is not None and len(colours) > 50  # text, tiles and thumbnails, not a blank page
-    # the first tile's thumbnail (a red-free preview: (255, 255, 0)) is painted near the top left
+    # the first tile's thumbnail (a preview of pure (255, 255, 0)) is painted near the top left
     region = np.asarray(image.crop((0, 100, 600, 500)))
-    assert ((region[..., 0] > 240) & (region[..., 1] > 240) & (region[..., 2] < 20)).any()
+    assert ((region[..., 0] > 235) & (region[..., 1] > 235) & (region[..., 2] < 30)).any()
