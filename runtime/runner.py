@@ -1,13 +1,16 @@
 """The stage runner: runs the plan's stages in order, reusing, resuming and checkpointing.
 
-For each stage, in order:
+First every stored stage is verified (see :meth:`StageStore.damage`): a damaged file is set
+aside as ``<name>.damaged-<n>``, one line says which stage and why, and that stage runs again.
+Then, for each stage, in order:
 
 1. while every earlier stage was reused (and ``force`` is off), a complete stored result with
    the same fingerprint is loaded instead of recomputed. A result optimised under another look
    (a pen's colour, nib width or opacity, the paper colour) is reused too and re-inked by the
    emitters, unless ``exact`` is on: then it reruns, so the result equals a clean build;
 2. otherwise, with ``resume``, an in-progress checkpoint of exactly this stage continues where
-   it stopped; without it the stage starts from step 0;
+   it stopped (a damaged one is set aside and the stage starts over); without it the stage
+   starts from step 0;
 3. the loop checkpoints every ``checkpoint_every`` steps and writes a PNG snapshot of the
    region every ``snapshot_every`` steps. Ctrl-C is noticed between steps: the runner saves a
    checkpoint, then re-raises KeyboardInterrupt (a second Ctrl-C stops at once).
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from penspec.compiler.plan import Plan, StagePlan
-from penspec.runtime.checkpoint import SNAPSHOTS_DIR, StageOutcome, StageStore, snapshot_path, snapshot_paths
+from penspec.runtime.checkpoint import SNAPSHOTS_DIR, StageOutcome, StageStore, set_aside, snapshot_path, snapshot_paths
 from penspec.runtime.draw import render_region, to_png
 from penspec.runtime.look import plan_look
 from penspec.runtime.ownership import Ownership
@@ -114,6 +117,11 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
     initial = strokes
     outcomes: list[StageOutcome] = []
     stores = stage_stores(engine.plan, options.out_dir, engine.device.type, engine.backend)
+    for store in stores:
+        damaged = store.damage()
+        if damaged is not None:
+            path, why = damaged
+            _set_aside(store, path, f"{path.name} {why}", "running the stage again", options, reporter)
     for stage, store, reuse in zip(engine.plan.stages, stores, reusable(stores, options), strict=True):
         if reuse:
             strokes = store.load_result().to(engine.device)
@@ -132,6 +140,11 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
     return RunResult(initial, strokes, tuple(outcomes))
 
 
+def _set_aside(store: StageStore, path: Path, why: str, then: str, options: RunOptions, reporter: Reporter) -> None:
+    target = set_aside(path, options.owned)
+    reporter.note(f"stage {store.stage.name}: {why}; set aside as {target.relative_to(options.out_dir).as_posix()}, {then}")
+
+
 def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageStore, options: RunOptions, reporter: Reporter):
     started = time.perf_counter()
     if stage.kind == "tile":
@@ -144,7 +157,13 @@ def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageSto
     if stage.kind not in OPTIMISING:
         raise ValueError(f"unknown stage kind {stage.kind!r}")
     run = StageRun(engine, stage, strokes)
-    state = store.load_checkpoint() if options.resume else None
+    state = None
+    if options.resume:
+        why = store.checkpoint_damage()
+        if why is None:
+            state = store.load_checkpoint()
+        else:
+            _set_aside(store, store.checkpoint_path, f"checkpoint.pt {why}", "running the stage from the start", options, reporter)
     if state is not None:
         run.load_state_dict(state)
     resumed_at = run.next_step
