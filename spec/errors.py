@@ -10,7 +10,7 @@ subclasses the matching stdlib type, so callers that only know Python still catc
 - :class:`MissingResourceError`: something the work needs is absent (weights, an image,
   pyaxidraw, a renderer backend).
 - :class:`OutputFolderError`: the output folder cannot take the build without touching files
-  penspec did not write.
+  penspec did not write; :class:`FolderBusyError`: another build or plot is writing there.
 - :class:`StageError`: a build stage failed; :class:`EmitError`: an emitter could not write
   what it was given.
 
@@ -101,6 +101,10 @@ class MissingResourceError(PenspecError, FileNotFoundError):
 
 class OutputFolderError(PenspecError, FileExistsError):
     """The output folder cannot take this build without touching files penspec did not write."""
+
+
+class FolderBusyError(OutputFolderError):
+    """Another penspec command (a build, a plot) is writing into the folder right now."""
 
 
 class StageError(PenspecError, RuntimeError):

@@ -28,7 +28,8 @@ MEANINGS: dict[Exit, str] = {
     Exit.INPUT: "a user mistake: an invalid spec or `--set` override (each problem with file:line:col), an "
     "unknown option or a bad argument, a folder that is not a build, a layer or pen the build does not "
     "have, nothing to resume, a missing file, style image, weights file or pyaxidraw, an output folder that "
-    "holds files penspec did not write (without `--into-existing`)",
+    "holds files penspec did not write (without `--into-existing`), an output folder another build or plot is "
+    "writing into (`--wait` waits for it), a build that would not fit in memory (without `--ignore-memory`)",
     Exit.PLOT_STOPPED: "a plotted layer stopped early (the pause button, or pyaxidraw reported an error); "
     "`penspec plot --resume` (or `plot.py --resume`) finishes it",
     Exit.INTERRUPTED: "stopped by the user: Ctrl-C, or no pen loaded at a pen prompt",
