@@ -27,7 +27,7 @@ from pathlib import Path
 
 from penspec.runtime.ownership import Ownership
 from penspec.spec.atomic import atomic_write
-from penspec.spec.errors import FolderBusyError
+from penspec.spec.errors import FolderBusyError, WriteError
 
 RUNNING_FILE = "penspec-running.json"
 POLL_S = 0.1
@@ -50,8 +50,11 @@ def hold_folder(root: str | os.PathLike, *, wait: float | None = None, into_exis
     the lock. ``wait``: None stops at once when another command holds it, else seconds to wait
     (``math.inf``: no limit). Raises FolderBusyError, having written nothing."""
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise WriteError(root, exc) from exc
     try:
         _lock(fd, root, wait)
         owned = Ownership.open(root, into_existing=into_existing)  # again: another build may have written since

@@ -12,7 +12,8 @@ subclasses the matching stdlib type, so callers that only know Python still catc
 - :class:`OutputFolderError`: the output folder cannot take the build without touching files
   penspec did not write; :class:`FolderBusyError`: another build or plot is writing there.
 - :class:`StageError`: a build stage failed; :class:`EmitError`: an emitter could not write
-  what it was given.
+  what it was given; :class:`WriteError`: a file could not be written (full disk, read-only
+  folder), naming the file.
 
 Invariants of penspec's own (a plan that names a network the runtime lacks) are plain Python
 errors: they are bugs, not something the user can fix. Only the CLI turns errors into messages
@@ -105,6 +106,30 @@ class OutputFolderError(PenspecError, FileExistsError):
 
 class FolderBusyError(OutputFolderError):
     """Another penspec command (a build, a plot) is writing into the folder right now."""
+
+
+class WriteError(PenspecError, OSError):
+    """A file could not be written: the disk is full, the folder is read-only or not ours to
+    write. The file being replaced, if any, is left as it was (writes are atomic)."""
+
+    def __init__(self, path, cause: OSError):
+        import errno
+
+        self.path = path
+        self.cause = cause
+        why = cause.strerror or str(cause) or type(cause).__name__
+        code = errno.errorcode.get(cause.errno or 0)
+        if cause.errno == errno.ENOSPC or cause.errno == getattr(errno, "EDQUOT", -1):
+            hint = "free some space and build again: finished stages are kept"
+        elif cause.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            hint = "make the folder writable, or build into another folder with -o"
+        else:
+            hint = "the file it would replace is unchanged"
+        super().__init__(f"cannot write {path}: {why}{f' ({code})' if code else ''}; {hint}")
+        self.errno, self.strerror, self.filename = cause.errno, cause.strerror, str(path)
+
+    def __str__(self) -> str:  # OSError's own str() would show the errno tuple
+        return self.args[0]
 
 
 class StageError(PenspecError, RuntimeError):
