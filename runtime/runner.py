@@ -15,7 +15,9 @@ Then, for each stage, in order:
    region every ``snapshot_every`` steps. Ctrl-C is noticed between steps: the runner saves a
    checkpoint, then re-raises KeyboardInterrupt (a second Ctrl-C stops at once).
 
-Any other failure inside a stage becomes a :class:`StageError` naming the stage and its spec line.
+Any other failure inside a stage becomes a :class:`StageError` naming the stage and its spec line;
+running out of memory in a step becomes a :class:`StageOutOfMemoryError` that also names the
+step, the checkpoint that is kept and the ``--resume`` command that continues.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from penspec.runtime.stages import (
 )
 from penspec.runtime.strokes import Strokes
 from penspec.spec.atomic import atomic_write
-from penspec.spec.errors import Location, PenspecError, StageError
+from penspec.spec.errors import Location, PenspecError, StageError, StageOutOfMemoryError
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -140,6 +142,16 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
     return RunResult(initial, strokes, tuple(outcomes))
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """torch's allocator refused (CUDA, or CPU: "DefaultCPUAllocator: can't allocate memory")."""
+    import torch
+
+    oom = getattr(torch, "OutOfMemoryError", None)
+    if isinstance(exc, MemoryError) or (oom is not None and isinstance(exc, oom)):
+        return True
+    return isinstance(exc, RuntimeError) and ("out of memory" in str(exc) or "can't allocate memory" in str(exc))
+
+
 def _set_aside(store: StageStore, path: Path, why: str, then: str, options: RunOptions, reporter: Reporter) -> None:
     target = set_aside(path, options.owned)
     reporter.note(f"stage {store.stage.name}: {why}; set aside as {target.relative_to(options.out_dir).as_posix()}, {then}")
@@ -173,9 +185,17 @@ def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageSto
         options.owned.remove([options.out_dir / r for r in options.owned.files if r.startswith(prefix)])
         options.owned.claim(snapshot_paths(options.out_dir, stage, options.snapshot_every))  # this run's, again
     reporter.stage_started(stage, resumed_at, stage.steps)
+    checkpointed = resumed_at
     with interrupt_between_steps() as interrupt:
         while not run.done:
-            loss = run.step()
+            try:
+                loss = run.step()
+            except Exception as exc:
+                if not _out_of_memory(exc):
+                    raise
+                resume = f"penspec build {options.spec_file or '<spec>'} -o {options.out_dir} --resume"
+                raise StageOutOfMemoryError(stage.name, _origin(stage, options), exc, step=run.next_step, steps=stage.steps,
+                                            checkpoint_step=checkpointed, resume=resume) from exc
             k = run.next_step  # steps completed
             reporter.step(stage, k - 1, loss)
             if options.snapshot_every and k % options.snapshot_every == 0:
@@ -187,6 +207,7 @@ def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageSto
                 raise KeyboardInterrupt
             if options.checkpoint_every and k % options.checkpoint_every == 0 and not run.done:
                 store.save_checkpoint(run.state_dict())
+                checkpointed = k
     result = run.result()
     seconds = time.perf_counter() - started
     store.save_result(result, seconds, final_state=run.state_dict())

@@ -143,6 +143,20 @@ class StageError(PenspecError, RuntimeError):
         super().__init__(f"stage {stage}{where} failed: {type(cause).__name__}: {cause}")
 
 
+class StageOutOfMemoryError(StageError):
+    """A stage step ran out of memory (torch's allocator, CPU or CUDA): which stage and step,
+    the checkpoint that is kept, what to lower and the command that continues."""
+
+    def __init__(self, stage: str, origin: Location | None, cause: BaseException, *, step: int, steps: int,
+                 checkpoint_step: int, resume: str):
+        super().__init__(stage, origin, cause)
+        self.step, self.checkpoint_step, self.resume = step, checkpoint_step, resume
+        where = f" ({origin})" if origin else ""
+        kept = f"its checkpoint at step {checkpoint_step} is kept" if checkpoint_step else "no checkpoint was made yet"
+        self.args = (f"stage {stage}{where} ran out of memory at step {step + 1} of {steps} ({type(cause).__name__}); {kept}; "
+                     f"free memory or lower the canvas, views, strokes or crop, then continue with: {resume}",)
+
+
 class EmitError(PenspecError, RuntimeError):
     """An emitter could not write what it was given: a scene that does not fit the plan, or a
     travel pipeline that vpype read but failed to run."""

@@ -218,3 +218,35 @@ def test_write_failure_keeps_previous_outputs(spec, clean, tmp_path, fault, file
     assert code == 0, err
     assert_like_clean(out, clean)
     print(f"\nFAULT | {why.split(';')[0]} writing {file} | 1 | {line} | {seconds:.1f} s | yes")
+
+
+def test_out_of_memory_names_stage_step_and_the_resume_command(spec, clean, tmp_path, monkeypatch, capsys):
+    """In-process: a step that torch's allocator refuses (the CUDA error type; the CPU allocator's
+    RuntimeError reads the same) stops the build with one line, the checkpoint kept."""
+    import torch
+    from clirun import run_cli
+    from penspec.runtime.stages import StageRun
+
+    out = tmp_path / "out"
+    real_step = StageRun.step
+
+    def step(self):
+        if self.stage.name == "0-optimize" and self.next_step == 3:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        return real_step(self)
+
+    monkeypatch.setattr(StageRun, "step", step)
+    code, text = run_cli(["build", str(spec), "-o", str(out), "--device", "cpu"], capsys)
+    assert code == 1
+    (line,) = lines(text, "ran out of memory")
+    resume = f"penspec build {spec} -o {out} --resume"
+    assert line == (f"error: stage 0-optimize ({spec}:13:1) ran out of memory at step 4 of 6 (OutOfMemoryError); its checkpoint at "
+                    f"step 2 is kept; free memory or lower the canvas, views, strokes or crop, then continue with: {resume}")
+    assert "Traceback" not in text
+    monkeypatch.setattr(StageRun, "step", real_step)
+    started = time.monotonic()
+    code, text = run_cli(resume.split()[1:] + ["--device", "cpu"], capsys)
+    assert code == 0, text
+    assert "resuming 0-optimize at step 2/6" in text
+    assert_like_clean(out, clean)
+    print(f"\nFAULT | out of memory in a step | 1 | {line} | {time.monotonic() - started:.1f} s | yes")
