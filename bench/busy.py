@@ -18,15 +18,18 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]  # the child imports the test scenes from tests.support
 
 CHILD = """
 import statistics, sys, time
 {first}
 from penspec.runtime.render import render
-from penspec.runtime.render.scenes import random_scene
+from tests.support.scenes import random_scene
 import torch
 size, strokes, repeat = {size}, {strokes}, {repeat}
-scene = random_scene(size, strokes, pens=3, seed=0)
+scene = random_scene(size, strokes, pens=3, extent=25.0, width=(0.5, 4.0), seed=0)
 cp = scene.control_points.clone().requires_grad_()
 def once():
     t = time.perf_counter()
@@ -57,7 +60,8 @@ def main() -> None:
         for name, (first, passive) in CASES.items():
             env = {**base, "OMP_WAIT_POLICY": "PASSIVE"} if passive else base
             code = CHILD.format(first=first, size=size, strokes=strokes, repeat=args.repeat)
-            out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True, check=True)
+            out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, cwd=ROOT, capture_output=True,
+                                 text=True, check=True)
             print(f"{name:40s} {float(out.stdout.split()[-1]) * 1000:9.1f} ms  ({args.scene}, forward + backward, median of {args.repeat})")
     finally:
         for proc in spinners:

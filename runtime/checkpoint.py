@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from penspec.compiler.plan import Plan, StagePlan
+from penspec.compiler.plan import NetStagePlan, Plan, StagePlan
 from penspec.spec.atomic import atomic_write
 
 if TYPE_CHECKING:
@@ -300,7 +300,9 @@ def snapshot_path(out_dir: Path, stage: StagePlan, step: int) -> Path:
 
 def snapshot_paths(out_dir: Path, stage: StagePlan, every: int) -> list[Path]:
     """Every snapshot a run of ``stage`` writes every ``every`` steps (none for a tile)."""
-    return [snapshot_path(out_dir, stage, k) for k in range(every, stage.steps + 1, every)] if every else []
+    if not every or not isinstance(stage, NetStagePlan):
+        return []
+    return [snapshot_path(out_dir, stage, k) for k in range(every, stage.steps + 1, every)]
 
 
 def prune_stale(owned: Ownership, plan: Plan) -> list[str]:

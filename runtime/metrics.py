@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import torch
+from penspec.compiler.plan import TilePlan
 from penspec.runtime.augment import HELD_OUT
 from penspec.runtime.checkpoint import StageStore
 from penspec.runtime.draw import pen_look
@@ -24,7 +25,7 @@ def baseline(engine: Engine, initial: Strokes) -> Strokes:
     """The initial strokes after the plan's structural (tile) stages only."""
     strokes = initial
     for stage in engine.plan.stages:
-        if stage.kind == "tile":
+        if isinstance(stage, TilePlan):
             strokes = apply_tile(stage, strokes)
     return strokes
 

@@ -30,14 +30,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from penspec.compiler.plan import Plan, StagePlan
+from penspec.compiler.plan import NetStagePlan, Plan, StagePlan, TilePlan
 from penspec.runtime.checkpoint import SNAPSHOTS_DIR, StageOutcome, StageStore, set_aside, snapshot_path, snapshot_paths
 from penspec.runtime.draw import render_region, to_png
 from penspec.runtime.look import plan_look
 from penspec.runtime.ownership import Ownership
 from penspec.runtime.progress import Reporter, SilentReporter
 from penspec.runtime.stages import (
-    OPTIMISING,
     Engine,
     StageRun,
     apply_tile,
@@ -158,16 +157,24 @@ def _set_aside(store: StageStore, path: Path, why: str, then: str, options: RunO
 
 
 def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageStore, options: RunOptions, reporter: Reporter):
-    started = time.perf_counter()
-    if stage.kind == "tile":
-        reporter.stage_started(stage, 0, 0)
-        result = apply_tile(stage, strokes)
-        seconds = time.perf_counter() - started
-        store.save_result(result, seconds)
-        reporter.stage_done(stage, seconds)
-        return result, StageOutcome(stage.name, stage.kind, stage.fingerprint, False, 0, 0, seconds)
-    if stage.kind not in OPTIMISING:
+    handler = HANDLERS.get(stage.kind)
+    if handler is None:
         raise ValueError(f"unknown stage kind {stage.kind!r}")
+    return handler(engine, stage, strokes, store, options, reporter)
+
+
+def _run_tile(engine: Engine, stage: TilePlan, strokes: Strokes, store: StageStore, options: RunOptions, reporter: Reporter):
+    started = time.perf_counter()
+    reporter.stage_started(stage, 0, 0)
+    result = apply_tile(stage, strokes)
+    seconds = time.perf_counter() - started
+    store.save_result(result, seconds)
+    reporter.stage_done(stage, seconds)
+    return result, StageOutcome(stage.name, stage.kind, stage.fingerprint, False, 0, 0, seconds)
+
+
+def _run_steps(engine: Engine, stage: NetStagePlan, strokes: Strokes, store: StageStore, options: RunOptions, reporter: Reporter):
+    started = time.perf_counter()
     run = StageRun(engine, stage, strokes)
     state = None
     if options.resume:
@@ -213,3 +220,12 @@ def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageSto
     store.save_result(result, seconds, final_state=run.state_dict())
     reporter.stage_done(stage, seconds)
     return result, StageOutcome(stage.name, stage.kind, stage.fingerprint, False, resumed_at, stage.steps - resumed_at, seconds)
+
+
+# What runs a stage of each kind (a new kind in the plan needs its entry here).
+HANDLERS = {
+    "optimize": _run_steps,
+    "tile": _run_tile,
+    "finetune": _run_steps,
+    "assign_pens": _run_steps,
+}

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
-from penspec.compiler.plan import Plan, StagePlan
+from penspec.compiler.plan import AssignPensPlan, NetStagePlan, Plan, TilePlan
 from penspec.runtime.augment import TRAIN, sample_views, view_homographies
 from penspec.runtime.draw import Look, pen_look, render_views, soft_look
 from penspec.runtime.objectives import Features, Objective
@@ -31,8 +31,8 @@ from penspec.runtime.strokes import (
     to_canvas,
     to_free,
 )
+from penspec.spec.model import Size
 
-OPTIMISING = ("optimize", "finetune", "assign_pens")
 POINT_PARAM = "tanh"  # what a checkpoint's "param" holds for a point stage: to_free() of the points
 
 
@@ -69,7 +69,7 @@ class Engine:
     def features(self, images: torch.Tensor) -> Features:
         return Features(images, {name: net(images) for name, net in self.nets.items()})
 
-    def homographies(self, purpose: int, stage: int, step: int, views: int, region: tuple[int, int]):
+    def homographies(self, purpose: int, stage: int, step: int, views: int, region: Size):
         params = sample_views(self.plan.seed, purpose, stage, step, views, self.plan.augment, region)
         return view_homographies(params, self.plan.augment.crop)
 
@@ -77,7 +77,7 @@ class Engine:
         return render_views(strokes, points, look, homographies, self.plan.augment.crop, backend=self.backend)
 
 
-def lr_at(stage: StagePlan, step: int) -> float:
+def lr_at(stage: NetStagePlan, step: int) -> float:
     """The seed's schedule: the stage's lr, halved at 50 % and again at 75 % of its steps."""
     lr = stage.lr
     if step >= stage.steps // 2:
@@ -87,28 +87,28 @@ def lr_at(stage: StagePlan, step: int) -> float:
     return lr
 
 
-def temperature_at(stage: StagePlan, step: int) -> float:
+def temperature_at(stage: AssignPensPlan, step: int) -> float:
     """Geometric annealing from the first to the last temperature over the stage's steps."""
-    start, end = stage.temperature or (1.0, 0.05)
+    start, end = stage.temperature
     if stage.steps <= 1:
         return end
     return start * (end / start) ** (step / (stage.steps - 1))
 
 
-def initial_region(plan: Plan) -> tuple[int, int]:
+def initial_region(plan: Plan) -> Size:
     """The region the first strokes are drawn in: the first stage's, before any tiling."""
     first = plan.stages[0]
-    if first.kind == "tile" and first.repeat:
-        return (first.size[0] // first.repeat[0], first.size[1] // first.repeat[1])
-    return tuple(first.size)
+    if isinstance(first, TilePlan):
+        return Size(first.size.width // first.repeat[0], first.size.height // first.repeat[1])
+    return first.size
 
 
 def initial_strokes(plan: Plan, device: torch.device | str = "cpu") -> Strokes:
     return init_strokes(plan, initial_region(plan)).to(device)
 
 
-def apply_tile(stage: StagePlan, strokes: Strokes) -> Strokes:
-    return tile_strokes(strokes, tuple(stage.repeat))
+def apply_tile(stage: TilePlan, strokes: Strokes) -> Strokes:
+    return tile_strokes(strokes, stage.repeat)
 
 
 class StageRun:
@@ -118,17 +118,17 @@ class StageRun:
     (:func:`to_free`; :meth:`points` maps it to canvas px), for ``assign_pens`` the pen logits
     (the points stay fixed)."""
 
-    def __init__(self, engine: Engine, stage: StagePlan, strokes: Strokes):
-        if stage.kind not in OPTIMISING:
+    def __init__(self, engine: Engine, stage: NetStagePlan, strokes: Strokes):
+        if not isinstance(stage, NetStagePlan):
             raise ValueError(f"stage {stage.name} does not optimise")
-        if tuple(stage.size) != tuple(strokes.region):
-            raise ValueError(f"stage {stage.name} works on {stage.size[0]}x{stage.size[1]} px but the strokes cover "
-                             f"{strokes.region[0]}x{strokes.region[1]} px")
+        if stage.size != strokes.region:
+            raise ValueError(f"stage {stage.name} works on {stage.size.width}x{stage.size.height} px but the strokes cover "
+                             f"{strokes.region.width}x{strokes.region.height} px")
         self.engine = engine
         self.stage = stage
         self.strokes = strokes
         self.next_step = 0
-        self.learn_pens = stage.kind == "assign_pens"
+        self.learn_pens = isinstance(stage, AssignPensPlan)
         self.fixed_points = strokes.points.detach().clone()
         if self.learn_pens:
             pens = len(engine.plan.pens)

@@ -1,7 +1,7 @@
 """The exit-code table, and every user mistake driven through the `penspec` CLI to exit 2.
 
 The README's table must be the one in penspec.runtime.cli.exits, word for word. Each mistake
-runs in process through the real entry point (tests/clirun.py) and must exit 2 with a message
+runs in process through the real entry point (tests/support/clirun.py) and must exit 2 with a message
 that says what is wrong and no Python traceback.
 """
 
@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
-from clirun import run_cli
-from emit.emit_scenes import FAKE_PYAXIDRAW, PROVENANCE, lines_scene
-from factories import make_plan
+from tests.support.clirun import run_cli
+from tests.support.emit_scenes import FAKE_PYAXIDRAW, PROVENANCE, lines_scene
+from tests.support.factories import make_plan
 
 from penspec.runtime.cli.exits import INPUT_ERRORS, MEANINGS, Exit, exit_for, markdown_table
 from penspec.spec.errors import (
@@ -63,6 +63,14 @@ def _calls(path: Path) -> list[str]:
         elif isinstance(node, ast.Raise) and node.exc is not None:
             names.append("raise " + ast.unparse(node.exc).split("(")[0])
     return names
+
+
+def test_the_standalone_plot_flow_exits_by_the_same_table():
+    """plot.py embeds the plot flow, which cannot import the table: its numbers must be the table's."""
+    from penspec.runtime.emit import plotflow
+
+    assert (plotflow.EXIT_OK, plotflow.EXIT_INPUT, plotflow.EXIT_STOPPED, plotflow.EXIT_NO_PLOTTER, plotflow.EXIT_ABORTED) == (
+        Exit.OK, Exit.INPUT, Exit.PLOT_STOPPED, Exit.NO_PLOTTER, Exit.INTERRUPTED)
 
 
 def test_commands_exit_one_way():
@@ -123,7 +131,7 @@ def _expect_input_error(argv, capsys, *wanted: str) -> str:
 
 def test_plot_no_such_layer_or_pen(built, capsys):
     _expect_input_error(["plot", built, "--layer", "7", "--yes"], capsys, "no layer 7", "this piece has layers 1, 2")
-    _expect_input_error(["plot", built, "--pen", "red", "--yes"], capsys, "no layer plots pen 'red'", "pens: black, blue")
+    _expect_input_error(["plot", built, "--pen", "red", "--yes"], capsys, 'no layer plots pen "red"', "pens: black, blue")
 
 
 def test_plot_nothing_to_resume(built, capsys):

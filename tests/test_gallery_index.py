@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from gallery_pieces import GALLERY, needs_download, plan_of
+from tests.support.gallery_pieces import GALLERY, needs_download, plan_of
 from PIL import Image
 
 from penspec.spec.units import MM_PER_IN

@@ -17,6 +17,7 @@ class Exit(IntEnum):
     FAILED = 1
     INPUT = 2
     PLOT_STOPPED = 3
+    NO_PLOTTER = 4
     INTERRUPTED = 130
 
 
@@ -33,6 +34,8 @@ MEANINGS: dict[Exit, str] = {
     "writing into (`--wait` waits for it)",
     Exit.PLOT_STOPPED: "a plotted layer stopped early (the pause button, or pyaxidraw reported an error); "
     "`penspec plot --resume` (or `plot.py --resume`) finishes it",
+    Exit.NO_PLOTTER: "no AxiDraw answered on USB, or its connection was lost mid-layer (`penspec plot`, plot.py): "
+    "check the cable, the power supply and the port; nothing was plotted, or `--resume` finishes the layer",
     Exit.INTERRUPTED: "stopped by the user: Ctrl-C, or no pen loaded at a pen prompt",
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from build_fixtures import output_files, write_tiny
+from tests.support.build_fixtures import output_files, write_tiny
 from click.testing import CliRunner
 from penspec.runtime.build import BuildOptions, build, piece_name
 from penspec.runtime.progress import SilentReporter

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from build_fixtures import output_files, write_tiny
+from tests.support.build_fixtures import output_files, write_tiny
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd and sends SIGKILL")
 
@@ -224,7 +224,7 @@ def test_out_of_memory_names_stage_step_and_the_resume_command(spec, clean, tmp_
     """In-process: a step that torch's allocator refuses (the CUDA error type; the CPU allocator's
     RuntimeError reads the same) stops the build with one line, the checkpoint kept."""
     import torch
-    from clirun import run_cli
+    from tests.support.clirun import run_cli
     from penspec.runtime.stages import StageRun
 
     out = tmp_path / "out"

@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from clirun import run_cli
+from tests.support.clirun import run_cli
 from penspec.runtime.folderlock import RUNNING_FILE, hold_folder
 from penspec.runtime.ownership import MANIFEST
 from penspec.spec.errors import FolderBusyError, OutputFolderError
@@ -75,7 +75,7 @@ def test_a_killed_holder_leaves_the_folder_free(tmp_path):
 
 
 def test_build_and_plot_into_a_held_folder_stop_with_exit_2(tmp_path, capsys):
-    from build_fixtures import write_tiny
+    from tests.support.build_fixtures import write_tiny
 
     spec = write_tiny(tmp_path)
     out = tmp_path / "out"

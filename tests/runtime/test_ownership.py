@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from build_fixtures import write_tiny
-from clirun import run_cli
+from tests.support.build_fixtures import write_tiny
+from tests.support.clirun import run_cli
 
 from penspec.runtime.build import BuildOptions, build
 from penspec.runtime.ownership import MANIFEST, Ownership

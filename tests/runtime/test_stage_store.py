@@ -8,7 +8,7 @@ import json
 
 import pytest
 import torch
-from factories import make_plan
+from tests.support.factories import make_plan
 from penspec.runtime.checkpoint import StageStore, prune_stale, set_aside
 from penspec.runtime.look import plan_look
 from penspec.runtime.nets import load_net
