@@ -20,7 +20,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,10 +45,13 @@ def holder(root: Path) -> str:
 
 
 @contextmanager
-def hold_folder(root: str | os.PathLike, *, wait: float | None = None, into_existing: bool = False) -> Iterator[Ownership]:
+def hold_folder(root: str | os.PathLike, *, wait: float | None = None, into_existing: bool = False,
+                claim: Iterable[str | os.PathLike] = ()) -> Iterator[Ownership]:
     """Hold ``root`` (created if needed) for writing; yields what penspec owns there, read under
-    the lock. ``wait``: None stops at once when another command holds it, else seconds to wait
-    (``math.inf``: no limit). Raises FolderBusyError, having written nothing."""
+    the lock, with ``claim`` (the files the command will write) recorded together with the
+    holder's note. ``wait``: None stops at once when another command holds it, else seconds to
+    wait (``math.inf``: no limit). Raises FolderBusyError, or OutputFolderError when a claimed
+    file is not penspec's, having written nothing."""
     root = Path(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -59,7 +62,7 @@ def hold_folder(root: str | os.PathLike, *, wait: float | None = None, into_exis
         _lock(fd, root, wait)
         owned = Ownership.open(root, into_existing=into_existing)  # again: another build may have written since
         note = root / RUNNING_FILE
-        owned.claim([note])
+        owned.claim([note, *claim])  # all or nothing: a file penspec did not write refuses the lot
         started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         command = " ".join(["penspec", *sys.argv[1:]]) if Path(sys.argv[0]).name == "penspec" else " ".join(sys.argv) or "python"
         atomic_write(note, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": started, "command": command}) + "\n")
