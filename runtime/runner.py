@@ -152,6 +152,9 @@ def _out_of_memory(exc: BaseException) -> bool:
 
 
 def _set_aside(store: StageStore, path: Path, why: str, then: str, options: RunOptions, reporter: Reporter) -> None:
+    if not path.is_file():  # missing: nothing to keep
+        reporter.note(f"stage {store.stage.name}: {why}; {then}")
+        return
     target = set_aside(path, options.owned)
     reporter.note(f"stage {store.stage.name}: {why}; set aside as {target.relative_to(options.out_dir).as_posix()}, {then}")
 

@@ -61,7 +61,8 @@ def test_stage_json_records_size_and_sha256_of_result_and_scene(engine, tmp_path
         ("truncate", "result.pt", "is truncated ("),
         ("flip", "result.pt", "does not match the sha256"),
         ("truncate", "scene.npz", "is truncated ("),
-        ("delete", "scene.npz", None),  # not complete any more: rerun without a word
+        ("delete", "scene.npz", "is missing"),
+        ("delete", "result.pt", "is missing"),
         ("garbage", "stage.json", "is not readable"),
     ],
 )
@@ -78,10 +79,14 @@ def test_damaged_files_are_found(engine, tmp_path, damage, file, why):
     else:
         path.write_text("{not json")
     found = store.damage()
-    if why is None:
-        assert not store.complete()
-    else:
-        assert found is not None and found[0] == path and found[1].startswith(why), found
+    assert found is not None and found[0] == path and found[1].startswith(why), found
+    reporter = SilentReporter()
+    out = run_stages(engine, RunOptions(out_dir=tmp_path), reporter)
+    assert not out.outcomes[0].reused and store.damage() is None
+    (note,) = notes(reporter)
+    assert note.startswith(f"stage 0-optimize: {file} {why}")
+    aside = store.dir / f"{file}.damaged-1"
+    assert aside.is_file() != (damage == "delete")
 
 
 def test_a_damaged_result_is_set_aside_and_the_stage_reruns(engine, tmp_path):
