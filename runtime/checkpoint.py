@@ -32,6 +32,7 @@ import hashlib
 import io
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -186,8 +187,8 @@ class StageStore:
     def damage(self) -> tuple[Path, str] | None:
         """The first stored file of a finished stage that is not what was written, and why:
         ``stage.json`` unreadable, ``result.pt`` or ``scene.npz`` missing, truncated or with
-        another sha256. A stage stored before sizes and hashes were recorded is read back
-        instead. None when the stage is sound, or when no finished stage of this identity is
+        another sha256. A stage stored before sizes and hashes were recorded is checked
+        against the CRC-32s in its zip archives instead. None when the stage is sound, or when no finished stage of this identity is
         stored (nothing to verify)."""
         if self.meta_path.is_file() and self.meta() is None:
             return self.meta_path, "is not readable"
@@ -277,19 +278,17 @@ class StageStore:
 
 
 def _unreadable(path: Path) -> str | None:
-    """Why a file stored without a recorded hash cannot be read back (None: it can)."""
+    """Why a file stored without a recorded hash (by an older penspec) is damaged, None when it
+    is sound. ``.pt`` and ``.npz`` files are zip archives whose members carry a CRC-32: every
+    member is read and checked, without torch."""
     if not path.is_file():
         return "is missing"
     try:
-        if path.suffix == ".npz":
-            from penspec.runtime.scene import Scene
-
-            Scene.load(path)
-        else:
-            load_torch(path)
-    except Exception as exc:  # noqa: BLE001 - any failure to read it back is damage
-        return f"cannot be read ({type(exc).__name__}: {exc})"
-    return None
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        return f"cannot be read ({exc})"
+    return None if bad is None else f"cannot be read (its member {bad} fails its CRC-32)"
 
 
 def stage_dir_name(stage: StagePlan) -> str:

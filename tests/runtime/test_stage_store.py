@@ -114,9 +114,15 @@ def test_a_stage_stored_before_hashes_were_recorded_is_read_back(engine, tmp_pat
     del meta["files"]
     store.meta_path.write_text(json.dumps(meta))
     assert store.damage() is None
-    store.result_path.write_bytes(store.result_path.read_bytes()[:300])
+    data = store.result_path.read_bytes()
+    store.result_path.write_bytes(data[:300])
     path, why = store.damage()
     assert path == store.result_path and why.startswith("cannot be read (")
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF  # inside a stored member: its CRC-32 no longer matches
+    store.result_path.write_bytes(bytes(flipped))
+    path, why = store.damage()
+    assert path == store.result_path and why.startswith("cannot be read ("), why
 
 
 def test_set_aside_claims_the_new_name_and_prune_keeps_it(engine, tmp_path):
