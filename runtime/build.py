@@ -3,12 +3,13 @@
 Order of work: load and validate the spec, compile the plan, open the output folder (a folder
 of other files is refused, see :mod:`penspec.runtime.ownership`); if build.lock shows that the
 folder already holds this exact build (:func:`penspec.runtime.lock.up_to_date`) stop there,
-without importing torch. Otherwise record the files the build will write, write ``plan.json``,
-make sure every resource exists (device, renderer, weights, style images) before anything slow
-starts, run the stages (reusing and resuming through the stage store), measure the objective on
-held-out views, hand the scene to the emitters, then write ``metrics.json``, ``history.json``
-(the objective at every step of every stage) and ``build.lock`` and delete what the build made
-stale. The nets are loaded only when a stage runs or the
+without importing torch. Otherwise check the device and renderer, take the folder's lock (one
+writer per folder, see :mod:`penspec.runtime.folderlock`), record the files the build will
+write, write ``plan.json``, make sure every resource exists (weights, style images) before
+anything slow starts, run the stages (reusing and resuming through the verified stage store),
+measure the objective on held-out views, hand the scene to the emitters, then write
+``metrics.json``, ``history.json`` (the objective at every step of every stage) and
+``build.lock`` and delete what the build made stale. The nets are loaded only when a stage runs or the
 held-out objective must be measured again.
 
 A change to the look only (a pen's colour, nib width or opacity, the paper colour or a paper
@@ -34,6 +35,7 @@ from penspec.compiler.fingerprint import sha256_text
 from penspec.compiler.plan import NetStagePlan, Plan
 from penspec.runtime.checkpoint import StageOutcome, StageStore, prune_stale, snapshot_paths
 from penspec.runtime.emit import PAGE, PENS_DIR, emit_all, output_names
+from penspec.runtime.folderlock import RUNNING_FILE, hold_folder
 from penspec.runtime.lock import LOCK_FILE, outcomes_of, up_to_date, write_lock
 from penspec.runtime.look import reink_summary, reinked_stages
 from penspec.runtime.ownership import Ownership
@@ -60,6 +62,7 @@ class BuildOptions:
     force: bool = False
     exact: bool = False  # rerun stages optimised under another look, so the result equals a clean build
     into_existing: bool = False  # build into a folder that holds other files (they are never touched)
+    wait: float | None = None  # another build holds the folder: None stops at once, else seconds to wait (math.inf: no limit)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def output_dir(spec: Spec, plan: Plan, chosen: str | None) -> Path:
 
 def build_paths(plan: Plan, out_dir: Path, stem: str) -> list[Path]:
     """Every file a build of ``plan`` into ``out_dir`` may write (claimed before it writes)."""
-    paths = [out_dir / name for name in (PLAN_FILE, *output_names(plan, stem), METRICS_FILE, HISTORY_FILE, LOCK_FILE)]
+    paths = [out_dir / name for name in (PLAN_FILE, *output_names(plan, stem), METRICS_FILE, HISTORY_FILE, LOCK_FILE, RUNNING_FILE)]
     for stage in plan.stages:
         paths += StageStore(out_dir, stage, "", "").files()
         paths += snapshot_paths(out_dir, stage, plan.snapshot_every)
@@ -112,31 +115,45 @@ def build_paths(plan: Plan, out_dir: Path, stem: str) -> list[Path]:
 
 def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), reporter: Reporter | None = None) -> BuildResult:
     """Build one piece. Raises SpecError / MissingResourceError / OutputFolderError before any
-    work on bad input, StageError for a failure inside a stage, KeyboardInterrupt after
-    checkpointing on Ctrl-C."""
+    work on bad input, FolderBusyError when another build or plot is writing into the folder,
+    StageError for a failure inside a stage, KeyboardInterrupt after checkpointing on Ctrl-C.
+
+    A build that finds the folder up to date only reads; one that writes holds the folder
+    (:func:`penspec.runtime.folderlock.hold_folder`) from before its first write to its last."""
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
     spec = load(spec_path, overrides=options.overrides)
     plan = compile_spec(spec)
     out_dir = output_dir(spec, plan, options.out_dir)
-    owned = Ownership.open(out_dir, into_existing=options.into_existing)  # refuses a folder of other files
+    Ownership.open(out_dir, into_existing=options.into_existing)  # refuses a folder of other files before creating anything
     plan_json = plan.to_json()
-    if not (options.force or options.resume):
-        lock = up_to_date(out_dir, plan, sha256_text(plan_json), device=options.device, renderer=options.renderer, exact=options.exact)
-        # a folder built before metrics.json, history.json or the page existed is emitted again (its stages are reused)
-        if lock is not None and {METRICS_FILE, HISTORY_FILE, PAGE} <= set(lock.get("outputs", {})):
-            return _already_built(out_dir, plan, lock, options, reporter)
+    done = _up_to_date(out_dir, plan, plan_json, options, reporter)
+    if done is not None:
+        return done
 
     from penspec.runtime.device import make_deterministic, resolve_device
 
     device = resolve_device(options.device)
     _check_renderer(options.renderer)
-    owned.claim(build_paths(plan, out_dir, piece_name(spec.source)))  # recorded before anything is written
-    owned.remove_partial_writes()
-    atomic_write(out_dir / PLAN_FILE, plan_json)
+    paths = build_paths(plan, out_dir, piece_name(spec.source))  # recorded before anything is written
+    with hold_folder(out_dir, wait=options.wait, into_existing=options.into_existing, claim=paths) as owned:
+        done = _up_to_date(out_dir, plan, plan_json, options, reporter)  # the build it waited for may have been this one
+        if done is not None:
+            return done
+        owned.remove_partial_writes()
+        atomic_write(out_dir / PLAN_FILE, plan_json)
+        with make_deterministic(device):
+            return _build(spec, plan, device, owned, plan_json, options, reporter, started)
 
-    with make_deterministic(device):
-        return _build(spec, plan, device, owned, plan_json, options, reporter, started)
+
+def _up_to_date(out_dir: Path, plan: Plan, plan_json: str, options: BuildOptions, reporter: Reporter) -> BuildResult | None:
+    if options.force or options.resume:
+        return None
+    lock = up_to_date(out_dir, plan, sha256_text(plan_json), device=options.device, renderer=options.renderer, exact=options.exact)
+    # a folder built before metrics.json, history.json or the page existed is emitted again (its stages are reused)
+    if lock is not None and {METRICS_FILE, HISTORY_FILE, PAGE} <= set(lock.get("outputs", {})):
+        return _already_built(out_dir, plan, lock, options, reporter)
+    return None
 
 
 def _already_built(out_dir: Path, plan: Plan, lock: dict, options: BuildOptions, reporter: Reporter) -> BuildResult:

@@ -102,7 +102,7 @@ class RichReporter:
         self.console.print(f"[bold]{stage.name}[/] done in {seconds:.1f}s")
 
     def note(self, text: str) -> None:
-        self.console.print(text)
+        self.console.print(text, soft_wrap=True, markup=False)  # one line, whatever the terminal width
 
 
 class SweepReporter(Protocol):
@@ -161,7 +161,9 @@ class RichSweepReporter:
 
     def point_done(self, name: str, status: str, seconds: float, error: str | None) -> None:
         if error:
-            self.console.print(f"[red]failed[/] {name}: {error}")
+            from rich.markup import escape
+
+            self.console.print(f"[red]failed[/] {escape(name)}: {escape(error)}")
         if self._progress is not None:
             self._progress.update(self._task, advance=1, last=f"{name} {status} ({seconds:.1f}s)")
 
@@ -171,4 +173,4 @@ class RichSweepReporter:
             self._progress = None
 
     def note(self, text: str) -> None:
-        self.console.print(text)
+        self.console.print(text, soft_wrap=True, markup=False)  # one line, whatever the terminal width

@@ -20,7 +20,8 @@ import os
 import re
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -227,30 +228,44 @@ def _write_document(plan: SweepPlan, results: dict[str, PointResult]) -> Path:
     return atomic_write(plan.out_dir / SWEEP_FILE, json.dumps(sweep_document(plan, results), indent=2, ensure_ascii=False) + "\n")
 
 
-def open_folders(plan: SweepPlan) -> Ownership:
-    """The sweep folder and every point's, under the build folder rule: a folder holding files
-    penspec did not write is refused (OutputFolderError) unless ``into_existing``. Claims the
-    sweep's own files."""
-    from penspec.runtime.emit.sweep_page import page_files
-
-    owned = Ownership.open(plan.out_dir, into_existing=plan.options.into_existing)
+def check_folders(plan: SweepPlan) -> None:
+    """The sweep folder and every point's, under the build folder rule, before anything is
+    written: a folder holding files penspec did not write is refused (OutputFolderError) unless
+    ``into_existing``. Reads only."""
+    Ownership.open(plan.out_dir, into_existing=plan.options.into_existing)
     for point in plan.points:
         Ownership.open(plan.out_dir / point.name, into_existing=plan.options.into_existing)
-    owned.claim([plan.out_dir / SWEEP_FILE, *(plan.out_dir / name for name in page_files())])
-    return owned
+
+
+@contextmanager
+def hold_sweep_folder(plan: SweepPlan, wait: float | None = None) -> Iterator[Ownership]:
+    """One sweep per folder: the sweep folder held like a build folder (another sweep there
+    stops with FolderBusyError naming it), with the sweep's own files claimed."""
+    from penspec.runtime.emit.sweep_page import page_files
+    from penspec.runtime.folderlock import hold_folder
+
+    check_folders(plan)
+    claim = [plan.out_dir / SWEEP_FILE, *(plan.out_dir / name for name in page_files())]
+    with hold_folder(plan.out_dir, wait=wait, into_existing=plan.options.into_existing, claim=claim) as owned:
+        yield owned
 
 
 def run_sweep(spec_path: str, options: SweepOptions = SweepOptions(), reporter: SweepReporter | None = None,
               executor_factory: Callable[..., Any] | None = None) -> SweepResult:
     """Plan the sweep (every point compiled), then build the points that are missing or changed.
     KeyboardInterrupt stops it after writing sweep.json and the pages for what is done."""
-    from penspec.runtime.emit.sweep_page import write_pages
-    from penspec.runtime.sweep_exec import executor_for
-
     reporter = reporter or SilentSweepReporter()
     started = time.perf_counter()
     plan = plan_sweep(spec_path, options)
-    open_folders(plan)
+    with hold_sweep_folder(plan):
+        return _run(plan, reporter, executor_factory, started)
+
+
+def _run(plan: SweepPlan, reporter: SweepReporter, executor_factory, started: float) -> SweepResult:
+    from penspec.runtime.emit.sweep_page import write_pages
+    from penspec.runtime.sweep_exec import executor_for
+
+    options = plan.options
     results = {p.name: PointResult() for p in plan.points}
     todo = []
     for point in plan.points:

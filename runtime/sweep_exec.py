@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from penspec.runtime.ownership import MANIFEST, Ownership
+from penspec.runtime.ownership import MANIFEST
 from penspec.runtime.sweep import (
     BUILT,
     FAILED,
@@ -176,14 +176,16 @@ def write_returned(folder: Path, files: dict[str, tuple[bytes, int]], into_exist
     when penspec wrote them. build.lock is written last, so a folder is up to date only whole."""
     if MANIFEST not in files:
         return
-    owned = Ownership.open(folder, into_existing=into_existing)
+    from penspec.runtime.folderlock import RUNNING_FILE, hold_folder
+
     listed = set(json.loads(files[MANIFEST][0]).get("files", []))
-    owned.claim([folder / rel for rel in sorted(listed | set(files)) if rel != MANIFEST])  # what the worker's build recorded
-    last = [rel for rel in ("build.lock",) if rel in files]
-    for rel in [r for r in sorted(files) if r not in last and r != MANIFEST] + last:
-        data, mode = files[rel]
-        atomic_write(folder / rel, data, mode)
-    owned.remove([folder / rel for rel in owned.files - listed - {MANIFEST}])
+    claim = [folder / rel for rel in sorted(listed | set(files)) if rel != MANIFEST]  # what the worker's build recorded
+    with hold_folder(folder, into_existing=into_existing, claim=claim) as owned:  # one writer, as for a build
+        last = [rel for rel in ("build.lock",) if rel in files]
+        for rel in [r for r in sorted(files) if r not in last and r != MANIFEST] + last:
+            data, mode = files[rel]
+            atomic_write(folder / rel, data, mode)
+        owned.remove([folder / rel for rel in owned.files - listed - {MANIFEST, RUNNING_FILE}])
 
 
 def _ray():

@@ -214,14 +214,15 @@ def test_a_killed_sweep_of_worker_processes_continues_to_the_same_files(tmp_path
 def test_a_remote_worker_builds_from_files_and_the_driver_writes_them_back(tmp_path):
     """What a Ray task does, without Ray: the spec and the point folder go over as bytes, the
     worker builds in its own temporary folder, the driver writes the returned files."""
-    from penspec.runtime.sweep import open_folders, spec_files
+    from penspec.runtime.sweep import hold_sweep_folder, spec_files
     from penspec.runtime.sweep_exec import _files_of, job_for, remote_build, write_returned
 
     spec = write_spec(tmp_path / "specs")
     local = run_sweep(str(spec), SweepOptions(out_dir=str(tmp_path / "local"), device="cpu", vary=("vars.channel=[2]", "seed=[1]")))
     plan = plan_sweep(str(spec), SweepOptions(out_dir=str(tmp_path / "remote"), device="cpu", vary=("vars.channel=[2]", "seed=[1]")))
     (point,) = plan.points
-    open_folders(plan)
+    with hold_sweep_folder(plan):
+        pass  # the sweep folder now holds a sweep, as run_sweep leaves it
     folder = plan.out_dir / point.name
     result, returned = remote_build(spec_files(plan), "specs", spec.name, _files_of(folder), job_for(plan, point))
     assert result.status == BUILT and "penspec-files.json" in returned
@@ -244,3 +245,15 @@ def test_a_remote_worker_builds_from_files_and_the_driver_writes_them_back(tmp_p
     with pytest.raises(OutputFolderError, match="report.md"):
         write_returned(folder, returned, into_existing=False)
     assert victim.read_text() == "my notes"
+
+
+def test_one_sweep_per_folder(tmp_path):
+    from penspec.runtime.folderlock import hold_folder
+    from penspec.spec.errors import FolderBusyError
+
+    spec = write_spec(tmp_path)
+    out = tmp_path / "out"
+    with hold_folder(out):  # another sweep (or build) is writing there
+        with pytest.raises(FolderBusyError):
+            run_sweep(str(spec), SweepOptions(out_dir=str(out)))
+    assert not any(p.is_dir() for p in out.iterdir())  # no point was built
