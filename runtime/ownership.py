@@ -35,6 +35,7 @@ MANIFEST_VERSION = 1
 LEGACY_LOCK = "build.lock"  # a folder built before the manifest existed holds one
 _TEMP_SUFFIX = r"\.[a-z0-9_]{8}\.tmp"  # tempfile.mkstemp's 8 random characters, then atomic_write's suffix
 _SHOWN = 6
+_FIRST_MANIFEST_TEMP = re.compile(rf"\.{re.escape(MANIFEST)}{_TEMP_SUFFIX}")
 
 
 @dataclass
@@ -67,7 +68,9 @@ class Ownership:
             return cls(root)
         if not root.is_dir():
             raise OutputFolderError(f"{root}: is not a folder; choose another output folder with -o")
-        entries = sorted(os.listdir(root))
+        # a build killed while it wrote its first file list leaves only that write's temp file:
+        # the folder is penspec's, as empty as it was (the next build removes the temp file)
+        entries = [e for e in sorted(os.listdir(root)) if not _FIRST_MANIFEST_TEMP.fullmatch(e)]
         if entries:
             shown = ", ".join(e + ("/" if (root / e).is_dir() else "") for e in entries[:_SHOWN])
             more = f" and {len(entries) - _SHOWN} more" if len(entries) > _SHOWN else ""

@@ -194,7 +194,8 @@ def _kill_and_rerun(tmp_path: Path, jobs: str, steps: int, *vary: str) -> None:
     total = len(json.loads((whole / "sweep.json").read_text())["points"])
     assert built < total
 
-    subprocess.run(_sweep_command(spec, killed, *extra), check=True, env=env, capture_output=True)
+    rerun = subprocess.run(_sweep_command(spec, killed, *extra), env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
     document = json.loads((killed / "sweep.json").read_text())
     assert {p["status"] for p in document["points"]} <= {BUILT, UP_TO_DATE}
     for point in document["points"]:
@@ -234,7 +235,8 @@ def test_a_remote_worker_builds_from_files_and_the_driver_writes_them_back(tmp_p
     # the returned folder goes back as it is: the worker finds its stages and only re-emits
     job = replace(job_for(plan, point), overrides=(*point.overrides, "pens.0.speed_pendown=40"))
     result, returned = remote_build(spec_files(plan), "specs", spec.name, _files_of(folder), job)
-    assert result.status == BUILT and result.seconds < local.results[point.name].seconds
+    assert result.status == BUILT
+    assert all(stage["reused"] for stage in json.loads(returned["build.lock"][0])["stages"])
 
     # a file penspec did not write is never overwritten by returned files
     victim = folder / "report.md"
@@ -257,3 +259,23 @@ def test_one_sweep_per_folder(tmp_path):
         with pytest.raises(FolderBusyError):
             run_sweep(str(spec), SweepOptions(out_dir=str(out)))
     assert not any(p.is_dir() for p in out.iterdir())  # no point was built
+
+
+def test_a_point_killed_while_it_wrote_its_first_file_list_is_built_again(tmp_path):
+    """The kill can land between a point folder's creation and its first penspec-files.json:
+    the folder then holds only that write's temp file, and is still penspec's."""
+    spec = write_spec(tmp_path)
+    out = tmp_path / "out"
+    run_sweep(str(spec), SweepOptions(out_dir=str(out), device="cpu", vary=("vars.channel=[1]", "seed=[1]")))
+    folder = out / "channel-2_seed-1"
+    folder.mkdir()
+    (folder / ".penspec-files.json.k3j9x_2a.tmp").write_text('{"penspec_files": 1, "fi')
+    result = run_sweep(str(spec), SweepOptions(out_dir=str(out), device="cpu", vary=("vars.channel=[1, 2]", "seed=[1]")))
+    assert statuses(result) == {"channel-1_seed-1": UP_TO_DATE, "channel-2_seed-1": BUILT}
+    assert not (folder / ".penspec-files.json.k3j9x_2a.tmp").exists()
+    other = out / "channel-3_seed-1"  # any other file still makes a folder someone else's
+    other.mkdir()
+    (other / ".penspec-files.json.k3j9x_2a.tmp").write_text("")
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(OutputFolderError, match="notes.txt"):
+        run_sweep(str(spec), SweepOptions(out_dir=str(out), device="cpu", vary=("vars.channel=[1, 3]", "seed=[1]")))
