@@ -247,6 +247,7 @@ def hold_sweep_folder(plan: SweepPlan, wait: float | None = None) -> Iterator[Ow
     check_folders(plan)
     claim = [plan.out_dir / SWEEP_FILE, *(plan.out_dir / name for name in page_files())]
     with hold_folder(plan.out_dir, wait=wait, into_existing=plan.options.into_existing, claim=claim) as owned:
+        owned.remove_partial_writes()  # a sweep killed while it wrote sweep.json or a page left a temp file
         yield owned
 
 

@@ -181,6 +181,7 @@ def write_returned(folder: Path, files: dict[str, tuple[bytes, int]], into_exist
     listed = set(json.loads(files[MANIFEST][0]).get("files", []))
     claim = [folder / rel for rel in sorted(listed | set(files)) if rel != MANIFEST]  # what the worker's build recorded
     with hold_folder(folder, into_existing=into_existing, claim=claim) as owned:  # one writer, as for a build
+        owned.remove_partial_writes()
         last = [rel for rel in ("build.lock",) if rel in files]
         for rel in [r for r in sorted(files) if r not in last and r != MANIFEST] + last:
             data, mode = files[rel]

@@ -279,3 +279,15 @@ def test_a_point_killed_while_it_wrote_its_first_file_list_is_built_again(tmp_pa
     (other / "notes.txt").write_text("mine")
     with pytest.raises(OutputFolderError, match="notes.txt"):
         run_sweep(str(spec), SweepOptions(out_dir=str(out), device="cpu", vary=("vars.channel=[1, 3]", "seed=[1]")))
+
+
+def test_a_sweep_killed_while_writing_its_own_files_leaves_no_temp_file_behind(tmp_path):
+    spec = write_spec(tmp_path)
+    out = tmp_path / "out"
+    options = SweepOptions(out_dir=str(out), device="cpu", vary=("vars.channel=[1]", "seed=[1]"))
+    run_sweep(str(spec), options)
+    (out / ".sweep.json.ab12cd34.tmp").write_text('{"penspec_sweep": 1, "po')
+    (out / ".notes.txt.ab12cd34.tmp").write_text("not penspec's")
+    run_sweep(str(spec), options)
+    assert not (out / ".sweep.json.ab12cd34.tmp").exists()
+    assert (out / ".notes.txt.ab12cd34.tmp").exists()
