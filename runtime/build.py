@@ -1,8 +1,8 @@
 """`penspec build` as a library call: spec file in, plotter files out.
 
 Order of work: load and validate the spec, compile the plan; if build.lock shows that the
-folder already holds this exact build (same plan hash, versions, device type and renderer, every
-stage result and output file unchanged on disk) stop there, without importing torch. Otherwise
+folder already holds this exact build (same plan hash, versions, device type, precision and
+renderer, every stage result and output file unchanged on disk) stop there, without importing torch. Otherwise
 write ``plan.json``, make sure every resource exists (device, renderer, weights, style images)
 before anything slow starts, run the stages (reusing and resuming through the stage store),
 measure the objective on held-out views, hand the scene to the emitters, then write
@@ -63,6 +63,7 @@ class BuildOptions:
     overrides: tuple[str, ...] = ()  # "--set key.path=value" strings
     device: str = "auto"
     renderer: str = "torch"
+    precision: str | None = None  # auto | fp32 | bf16 | fp16: overrides the spec's network.precision
     resume: bool = False
     force: bool = False
     exact: bool = False  # rerun stages optimised under another look, so the result equals a clean build
@@ -112,6 +113,8 @@ def command_line(spec_path: str | os.PathLike, options: BuildOptions) -> str:
     parts = ["penspec", "build", Path(spec_path).name]
     for item in options.overrides:
         parts += ["--set", item]
+    if options.precision:
+        parts += ["--precision", options.precision]
     if options.renderer != "torch":
         parts += ["--renderer", options.renderer]
     return shlex.join(parts)
@@ -158,8 +161,10 @@ def _term_origins(spec: Spec) -> list[Location | None]:
     return [expression_location(spec, t.column) for t in spec.objective.terms]
 
 
-def make_engine(spec: Spec, plan: Plan, device, backend: str):
-    """Load the nets (checking every weights file first) and build the objective."""
+def make_engine(spec: Spec, plan: Plan, device, backend: str, numerics=None):
+    """Load the nets (checking every weights file first) and build the objective; the nets run
+    with ``numerics`` (default fp32)."""
+    from penspec.runtime.precision import FP32
     from penspec.runtime.nets import load_net, resolve_weights
     from penspec.runtime.objectives import build_objective
     from penspec.runtime.stages import Engine
@@ -169,7 +174,10 @@ def make_engine(spec: Spec, plan: Plan, device, backend: str):
         resolve_weights(net, spec.base_dir, origin=weights_origin)
     nets = {n.name: load_net(n, spec.base_dir, seed=plan.seed, device=device, origin=weights_origin) for n in plan.objective.nets}
     objective = build_objective(plan.objective, nets=nets, base_dir=spec.base_dir, crop=plan.augment.crop, origins=_term_origins(spec))
-    return Engine(plan=plan, nets=nets, objective=objective, device=device, backend=backend)
+    numerics = numerics or FP32
+    for net in nets.values():
+        numerics.prepare(net)
+    return Engine(plan=plan, nets=nets, objective=objective, device=device, backend=backend, numerics=numerics)
 
 
 def emit(plan: Plan, scene: Scene, out_dir: Path, *, stem: str, provenance: dict, metrics: dict) -> list[Path]:
@@ -209,7 +217,7 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
     StageError for a failure inside a stage, KeyboardInterrupt after checkpointing on Ctrl-C."""
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
-    spec = load(spec_path, overrides=options.overrides)
+    spec = load(spec_path, overrides=options.overrides + ((f"network.precision={options.precision}",) if options.precision else ()))
     plan = compile_spec(spec)
     out_dir = output_dir(spec, plan, options.out_dir)
     plan_json = plan.to_json()
@@ -221,17 +229,21 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
         return current
 
     from penspec.runtime.device import make_deterministic, resolve_device
+    from penspec.runtime.precision import numerics_for
 
     device = resolve_device(options.device)
+    numerics = numerics_for(plan, device)
+    reporter.note(f"nets in {numerics.describe()}")
     _check_renderer(options.renderer)
     remove_partial_writes(out_dir)
     atomic_write(out_dir / PLAN_FILE, plan_json)
 
     with make_deterministic(device):
-        return _build(spec, plan, device, out_dir, plan_json, options, reporter, started)
+        return _build(spec, plan, device, out_dir, plan_json, options, reporter, started, numerics)
 
 
-def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, options: BuildOptions, reporter: Reporter, started: float) -> BuildResult:
+def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, options: BuildOptions, reporter: Reporter, started: float,
+           numerics) -> BuildResult:
     from penspec.runtime.runner import RunOptions, reusable, run_stages, stage_stores
 
     run_options = RunOptions(
@@ -243,10 +255,10 @@ def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, option
         snapshot_every=plan.snapshot_every,
         spec_file=spec.source,
     )
-    engine = functools.cache(lambda: make_engine(spec, plan, device, options.renderer))  # nets loaded on first use
+    engine = functools.cache(lambda: make_engine(spec, plan, device, options.renderer, numerics))  # nets loaded on first use
 
-    runs_a_stage = not all(reusable(stage_stores(plan, out_dir, device.type, options.renderer), run_options))
-    result = run_stages(engine() if runs_a_stage else reuse_only_engine(plan, device, options.renderer), run_options, reporter)
+    runs_a_stage = not all(reusable(stage_stores(plan, out_dir, device.type, options.renderer, numerics.identity()), run_options))
+    result = run_stages(engine() if runs_a_stage else reuse_only_engine(plan, device, options.renderer, numerics), run_options, reporter)
     reused = [o.name for o in result.outcomes if o.reused]
     if reused:
         reporter.note(f"reused stages: {', '.join(reused)}")
@@ -260,22 +272,24 @@ def _build(spec: Spec, plan: Plan, device, out_dir: Path, plan_json: str, option
     scene = result.final.to_scene()
     plan_hash = sha256_text(plan_json)
     files = [out_dir / PLAN_FILE]
-    files += emit(plan, scene, out_dir, stem=piece_name(spec.source), provenance=provenance(spec, plan, plan_hash, device, options, reinked),
-                  metrics=metrics)
+    files += emit(plan, scene, out_dir, stem=piece_name(spec.source),
+                  provenance={**provenance(spec, plan, plan_hash, device, options, reinked), "precision": numerics.precision}, metrics=metrics)
     files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
-    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started, metrics, list(files)))
+    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result, time.perf_counter() - started, metrics, list(files),
+                            numerics.identity()))
     prune_stale(out_dir, plan)
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
     return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
 
 
-def reuse_only_engine(plan: Plan, device, backend: str):
+def reuse_only_engine(plan: Plan, device, backend: str, numerics=None):
     """An engine without nets, for a run that loads every stage from the store (no step runs,
     so loading the nets would only cost time)."""
+    from penspec.runtime.precision import FP32
     from penspec.runtime.stages import Engine
 
-    return Engine(plan=plan, nets={}, objective=None, device=device, backend=backend)
+    return Engine(plan=plan, nets={}, objective=None, device=device, backend=backend, numerics=numerics or FP32)
 
 
 def reinked_stages(plan: Plan, outcomes) -> list[dict]:
@@ -329,7 +343,12 @@ def already_built(out_dir: Path, plan: Plan, plan_hash: str, options: BuildOptio
         device_type = resolve_device(options.device).type
     if lock.get("device_type") != device_type:
         return None
-    stores = [StageStore(out_dir, stage, device_type, options.renderer) for stage in plan.stages]
+    from penspec.runtime.precision import expected_identity
+
+    numerics = expected_identity(plan, device_type, options.device)
+    if {k: lock.get(k) for k in numerics} != numerics:
+        return None
+    stores = [StageStore(out_dir, stage, device_type, options.renderer, None, numerics) for stage in plan.stages]
     for store, entry in zip(stores, lock["stages"], strict=True):
         if not store.complete() or file_sha256(store.result_path) != entry.get("result_sha256"):
             return None
@@ -388,7 +407,7 @@ def provenance(spec: Spec, plan: Plan, plan_hash: str, device, options: BuildOpt
 
 
 def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str, result, seconds: float,
-               metrics: dict | None = None, outputs: list[Path] = ()) -> Path:
+               metrics: dict | None = None, outputs: list[Path] = (), numerics: dict | None = None) -> Path:
     """build.lock: what made this build (hashes, seed, versions, device, renderer, the look, stage
     fingerprints and result hashes, the look each reused stage was optimised under when it was
     another), how long each stage took, the objective before/after, and the sha256 of every
@@ -407,6 +426,7 @@ def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str,
         "device": str(describe_device(device)),
         "device_type": device.type,
         "renderer": renderer,
+        **(numerics or {}),
         "look": plan_look(plan),
         "stages": [
             {

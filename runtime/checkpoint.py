@@ -6,9 +6,10 @@
   every ``checkpoint_every`` steps and on Ctrl-C;
 - ``result.pt`` and ``scene.npz``: the strokes after the stage;
 - ``stage.json``: written last, it marks the stage complete and says what made it (full
-  fingerprint, device type, renderer, the look it was optimised under, seconds).
+  fingerprint, device type, renderer, the nets' precision and memory formats, the look it was
+  optimised under, seconds).
 
-A rebuild reuses a complete stage whose fingerprint, device type and renderer match; whether a
+A rebuild reuses a complete stage whose fingerprint, device type, renderer and precision match; whether a
 stage optimised under another look (pen colours, nib px widths, opacity, paper colour) is reused
 is the runner's choice. A checkpoint resumes only under the look it was made with. Every file is
 written atomically (temp file + rename), so a killed build leaves either the old or the new
@@ -115,6 +116,7 @@ class StageStore:
     device_type: str
     backend: str
     look: dict | None = None  # plan_look() of the build writing this stage
+    numerics: dict | None = None  # Numerics.identity(): the nets' resolved precision and memory formats
 
     @property
     def dir(self) -> Path:
@@ -143,6 +145,7 @@ class StageStore:
             "fingerprint": self.stage.fingerprint,
             "device": self.device_type,
             "renderer": self.backend,
+            **(self.numerics or {}),
         }
 
     def meta(self) -> dict | None:

@@ -14,13 +14,15 @@ import click
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec value, e.g. --set strokes.count=300 (repeatable).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where to optimise.")
 @click.option("--renderer", type=click.Choice(["torch", "diffvg"]), default="torch", show_default=True, help="Differentiable renderer backend.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default=None,
+              help="The nets' precision, overriding the spec's network.precision (auto: bf16 where the device has it, else fp32).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted stage from its last checkpoint.")
 @click.option("--force", is_flag=True, help="Rerun every stage, even those whose stored result is still valid.")
 @click.option("--exact", is_flag=True,
               help="After a change to the look (pen colour, width, opacity, paper), optimise the stored strokes again "
                    "instead of re-inking them, so the result equals a clean build.")
-def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device: str, renderer: str, resume: bool, force: bool,
-              exact: bool) -> None:
+def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device: str, renderer: str, precision: str | None,
+              resume: bool, force: bool, exact: bool) -> None:
     """Build a piece from its SPEC: optimise the strokes and write the plotter files.
 
     A rebuild reuses every stored stage whose drawing is unchanged. A change to the look only
@@ -30,7 +32,7 @@ def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device
     from penspec.runtime.progress import RichReporter
 
     reporter = RichReporter()
-    options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, resume=resume, force=force, exact=exact)
+    options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, precision=precision, resume=resume, force=force, exact=exact)
     result = build(spec, options, reporter)
     objective = result.metrics["objective"]
     console = reporter.console

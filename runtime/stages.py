@@ -23,6 +23,7 @@ from penspec.compiler.plan import Plan, StagePlan
 from penspec.runtime.augment import TRAIN, sample_views, view_homographies
 from penspec.runtime.draw import Look, pen_look, render_views, soft_look
 from penspec.runtime.objectives import Features, Objective
+from penspec.runtime.precision import FP32, Numerics
 from penspec.runtime.strokes import (
     Strokes,
     init_strokes,
@@ -32,21 +33,29 @@ from penspec.runtime.strokes import (
 )
 
 OPTIMISING = ("optimize", "finetune", "assign_pens")
+MAX_SKIPPED = 16  # fp16 steps in a row the loss scaler may skip before the stage fails
 POINT_PARAM = "tanh"  # what a checkpoint's "param" holds for a point stage: to_free() of the points
 
 
 @dataclass(frozen=True)
 class Engine:
-    """Everything a step needs besides the strokes: plan, nets, objective, device, renderer."""
+    """Everything a step needs besides the strokes: plan, nets, objective, device, renderer and
+    the nets' numerics (precision, memory format)."""
 
     plan: Plan
     nets: Mapping[str, torch.nn.Module]
     objective: Objective
     device: torch.device
     backend: str = "torch"
+    numerics: Numerics = FP32
 
     def features(self, images: torch.Tensor) -> Features:
-        return Features(images, {name: net(images) for name, net in self.nets.items()})
+        """The nets' activations of ``images``: computed in the engine's precision, handed to the
+        objective in fp32 (its reductions stay fp32)."""
+        numerics = self.numerics
+        with numerics.autocast(self.device.type):
+            acts = {name: net(numerics.net_input(name, images)) for name, net in self.nets.items()}
+        return Features(images, {name: {m: a.float() for m, a in act.items()} for name, act in acts.items()})
 
     def homographies(self, purpose: int, stage: int, step: int, views: int, region: tuple[int, int]):
         params = sample_views(self.plan.seed, purpose, stage, step, views, self.plan.augment, region)
@@ -115,6 +124,10 @@ class StageRun:
         else:
             self.param = to_free(strokes.points, strokes.region).requires_grad_(True)
         self.optimizer = torch.optim.Adam([self.param], lr=stage.lr)
+        # fp16's narrow range needs loss scaling: a step whose scaled gradient overflows is
+        # skipped and the scale halves (see docs/precision.md)
+        self.scaler = torch.amp.GradScaler(engine.device.type) if engine.numerics.precision == "fp16" else None
+        self.skipped: list[int] = []  # fp16 steps skipped for a non-finite gradient
 
     def points(self) -> torch.Tensor:
         """Canvas px of the control points now (differentiable in ``param`` for a point stage)."""
@@ -140,11 +153,36 @@ class StageRun:
         images = self.engine.view_images(self.strokes, self.points(), self.look(k), h)
         loss = self.engine.objective.loss(self.engine.features(images))
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {float(loss)} at step {k}")
-        loss.backward()
-        self.optimizer.step()
+            raise FloatingPointError(f"loss became {float(loss)} at step {k}{self._under()}")
+        if self.scaler is None:
+            loss.backward()
+            if not torch.isfinite(self.param.grad).all():
+                raise FloatingPointError(f"the gradient reaching the strokes is not finite at step {k}{self._under()}")
+            self.optimizer.step()
+        else:
+            self._scaled_step(loss, k)
         self.next_step = k + 1
         return float(loss.detach())
+
+    def _under(self) -> str:
+        precision = self.engine.numerics.precision
+        return "" if precision == "fp32" else f" (nets in {precision}; --precision fp32 runs them in full precision)"
+
+    def _scaled_step(self, loss: torch.Tensor, k: int) -> None:
+        """fp16: backward through the scaled loss; the scaler skips a step whose gradient is not
+        finite. More than MAX_SKIPPED skipped steps in a row is an error naming the step."""
+        scale = self.scaler.get_scale()
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.scaler.get_scale() < scale:
+            self.skipped.append(k)
+            streak = 0
+            while streak < len(self.skipped) and self.skipped[-1 - streak] == k - streak:
+                streak += 1
+            if streak > MAX_SKIPPED:
+                raise FloatingPointError(f"the gradient reaching the strokes is not finite at step {k} after {streak} "
+                                         f"loss-scaled fp16 steps in a row{self._under()}")
 
     @property
     def done(self) -> bool:
@@ -169,6 +207,7 @@ class StageRun:
             "param_space": "logits" if self.learn_pens else POINT_PARAM,
             "optimizer": self.optimizer.state_dict(),
             "torch_rng": torch.get_rng_state(),
+            **({"scaler": self.scaler.state_dict()} if self.scaler is not None else {}),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -182,6 +221,8 @@ class StageRun:
         self.fixed_points = self.strokes.points.detach().clone()
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
+        if self.scaler is not None and "scaler" in state:
+            self.scaler.load_state_dict(state["scaler"])
         self.next_step = int(state["next_step"])
 
 
