@@ -7,8 +7,9 @@ the measurement behind the channels_last table in runtime/precision.py (docs/pre
 Each net is loaded as a build loads it (random weights, truncated after the layer the gallery
 reads most: vgg16/vgg19 conv3_3, resnet18/resnet50 layer3, alexnet conv5, efficientnet_lite0
 block8), then ``views`` images of ``crop`` px go forward under autocast and backward to the input.
-Times are medians in ms of ``repeat`` runs after ``warmup``; ``cl/contig`` is channels_last's time
-over the contiguous one (< 1: channels_last is faster).
+Times are medians in ms of ``repeat`` runs after ``warmup``; the two memory formats run in turn
+(contiguous, channels_last, contiguous, ...) so that a busy machine's drift hits both alike.
+``cl/contig`` is channels_last's time over the contiguous one (< 1: channels_last is faster).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_net(net, numerics: Numerics, device: torch.device, views: int, crop: int, repeat: int, warmup: int) -> float:
+def timer(net, numerics: Numerics, device: torch.device, views: int, crop: int):
+    """A function that runs one forward + backward of ``net`` and returns its time in ms."""
     gen = torch.Generator().manual_seed(0)
     images = torch.rand(views, 3, crop, crop, generator=gen).to(device)
 
@@ -56,9 +58,7 @@ def time_net(net, numerics: Numerics, device: torch.device, views: int, crop: in
             raise FloatingPointError(f"{net.name} {numerics.precision}: non-finite gradient")
         return (time.perf_counter() - t0) * 1000.0
 
-    for _ in range(warmup):
-        once()
-    return statistics.median(once() for _ in range(repeat))
+    return once
 
 
 def main() -> None:
@@ -85,12 +85,17 @@ def main() -> None:
     for name in args.nets.split(","):
         plan = NetPlan(name=name, weights="random", leaky_relu=None, modules=(LAYERS[name],), deepest=LAYERS[name])
         for precision in precisions:
-            row = {}
+            runs = {}
             for fmt in FORMATS:
-                net = load_net(plan, ".", seed=0, device=device)
                 numerics = Numerics(precision, ((name, fmt),))
-                numerics.prepare(net)
-                row[fmt] = time_net(net, numerics, device, args.views, args.crop, args.repeat, args.warmup)
+                runs[fmt] = timer(numerics.prepare(load_net(plan, ".", seed=0, device=device)), numerics, device, args.views, args.crop)
+            times = {fmt: [] for fmt in FORMATS}
+            for i in range(args.warmup + args.repeat):
+                for fmt in FORMATS:
+                    ms = runs[fmt]()
+                    if i >= args.warmup:
+                        times[fmt].append(ms)
+            row = {fmt: statistics.median(t) for fmt, t in times.items()}
             ratio = row["channels_last"] / row["contiguous"]
             print(f"{name:20} {precision:9} {row['contiguous']:11.1f} {row['channels_last']:14.1f} {ratio:10.2f}", flush=True)
 

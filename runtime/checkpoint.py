@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from penspec.compiler.plan import Plan, StagePlan
+from penspec.runtime.precision import FP32
 from penspec.spec.atomic import atomic_write
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class StageStore:
     device_type: str
     backend: str
     look: dict | None = None  # plan_look() of the build writing this stage
-    numerics: dict | None = None  # Numerics.identity(): the nets' resolved precision and memory formats
+    numerics: dict | None = None  # Numerics.identity(): the nets' resolved precision and memory formats (None: fp32)
 
     @property
     def dir(self) -> Path:
@@ -145,7 +146,7 @@ class StageStore:
             "fingerprint": self.stage.fingerprint,
             "device": self.device_type,
             "renderer": self.backend,
-            **(self.numerics or {}),
+            **(self.numerics if self.numerics is not None else FP32.identity()),
         }
 
     def meta(self) -> dict | None:

@@ -126,7 +126,8 @@ class StageRun:
         self.optimizer = torch.optim.Adam([self.param], lr=stage.lr)
         # fp16's narrow range needs loss scaling: a step whose scaled gradient overflows is
         # skipped and the scale halves (see docs/precision.md)
-        self.scaler = torch.amp.GradScaler(engine.device.type) if engine.numerics.precision == "fp16" else None
+        self.numerics = getattr(engine, "numerics", FP32)
+        self.scaler = torch.amp.GradScaler(engine.device.type) if self.numerics.precision == "fp16" else None
         self.skipped: list[int] = []  # fp16 steps skipped for a non-finite gradient
 
     def points(self) -> torch.Tensor:
@@ -165,7 +166,7 @@ class StageRun:
         return float(loss.detach())
 
     def _under(self) -> str:
-        precision = self.engine.numerics.precision
+        precision = self.numerics.precision
         return "" if precision == "fp32" else f" (nets in {precision}; --precision fp32 runs them in full precision)"
 
     def _scaled_step(self, loss: torch.Tensor, k: int) -> None:
