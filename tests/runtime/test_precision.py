@@ -288,3 +288,11 @@ def test_cuda_builds_repeat_per_precision(tmp_path, precision):
     lock = json.loads((a.out_dir / "build.lock").read_text())
     assert lock["device_type"] == "cuda"
     assert lock["precision"] == numerics_for(a.plan, torch.device("cuda")).precision
+
+
+def test_doctor_says_what_auto_means_here():
+    from penspec.runtime import doctor
+
+    finding = next(f for f in doctor.check_torch() if f.part == "precision")
+    support = bf16_support(CPU)
+    assert finding.ok and finding.detail.startswith("auto means cpu: " + (f"bf16 ({support})" if support else "fp32"))
