@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from penspec.runtime.scene import Scene
+from penspec.spec.model import Size
 
 SAMPLES = 64
 
@@ -37,11 +38,10 @@ def chain_points(scene: Scene) -> np.ndarray:
     return np.concatenate([cp[:, :3].reshape(-1, 2), cp[last, 3]])
 
 
-def border_distance(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Distance of each point to the nearest side of the ``(H, W)`` region (negative outside)."""
-    h, w = size
+def border_distance(points: np.ndarray, size: Size) -> np.ndarray:
+    """Distance of each point to the nearest side of the region (negative outside)."""
     x, y = points[..., 0], points[..., 1]
-    return np.minimum(np.minimum(x, w - x), np.minimum(y, h - y))
+    return np.minimum(np.minimum(x, size.width - x), np.minimum(y, size.height - y))
 
 
 def sample_curves(cp: np.ndarray, samples: int = SAMPLES) -> np.ndarray:
@@ -97,8 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             print("  no stage scenes under stages/")
         for name, scene in scenes:
             f = edge_figures(scene, args.points_px, args.length_px)
-            h, w = f["size"]
-            print(f"  {name:<14} {w}x{h}px  points <={args.points_px:g}px {100 * f['points_near']:5.1f} % of {f['points']}"
+            print(f"  {name:<14} {f['size'].width}x{f['size'].height}px  points <={args.points_px:g}px {100 * f['points_near']:5.1f} % of {f['points']}"
                   f"  pen-down <={args.length_px:g}px {100 * f['length_near']:5.1f} % of {f['length']:.0f} px"
                   f"  outside {f['outside']}")
         print(f"  {objective(build_dir)}")

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from penspec.compiler import compile_spec
+from penspec.compiler.plan import TilePlan
 from penspec.runtime.emit import emit_all
 from penspec.runtime.strokes import init_strokes, tile_strokes
 from penspec.spec import load
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def initial_scene(plan):
     strokes = init_strokes(plan, plan.stages[0].size)
     for stage in plan.stages:
-        if stage.kind == "tile":
+        if isinstance(stage, TilePlan):
             strokes = tile_strokes(strokes, stage.repeat)
     return strokes.to_scene()
 

@@ -24,11 +24,14 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 
 from penspec.runtime.render import available_backends, render
-from penspec.runtime.render.scenes import random_scene
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for the test scenes
+from tests.support.scenes import random_scene  # noqa: E402
 
 SCENES = {
     "224px/200": dict(size=224, strokes=200),

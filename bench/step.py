@@ -203,11 +203,11 @@ def main() -> None:
     summary: dict[str, dict] = {}
     nets = {n.name: load_net(n, ".", seed=base.seed, device=device) for n in base.objective.nets}  # shared by every precision
     objective = build_objective(base.objective, nets=nets)
-    judge = Engine(plan=base, nets=nets, objective=objective, device=device, numerics=FP32)
+    judge = Engine.loaded(base, nets, objective, device, numerics=FP32)
     for precision in precisions:
         plan = with_precision(base, precision)
         numerics = numerics_for(plan, device)
-        engine = Engine(plan=plan, nets=in_format(nets, numerics), objective=objective, device=device, numerics=numerics)
+        engine = Engine.loaded(plan, in_format(nets, numerics), objective, device, numerics=numerics)
         seed_stage, tile_stage, finetune_stage = plan.stages
         first = initial_strokes(plan, device)
         print(f"\nprecision {precision}: nets in {numerics.describe()}")

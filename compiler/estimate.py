@@ -14,7 +14,8 @@ A deliberately simple model, good for "is this a 10 minute or a 3 hour plot":
   through ``n`` points spread over the canvas area ``A`` is about ``0.9 * sqrt(n * A)`` (the
   Beardwood-Halton-Hammersley constant 0.7124 plus ~25 % for a greedy order); without it each hop
   averages 0.5214 of the canvas side (mean distance of two random points in a square). Plus the
-  trip from home to the canvas centre and back.
+  trip from home (the page's top-left corner, top-right on a turned portrait page) to the canvas
+  centre and back.
 - Time: AxiDraw's motion model (compiler/motion.py) with each pen's speeds and heights: each
   stroke a smooth rest-to-rest run, each hop likewise pen-up, each lift and drop a servo move;
   the pen's delay once, at the start of its layer (AxiDraw's ``+D``, as the plot report counts it).
@@ -25,10 +26,11 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from .axidraw import home_on_page
 from .context import Context
 from .motion import MotionSettings, accel_mm_s2, move_time, servo_time, speed_mm_s
 from .pens import largest_remainder
-from .plan import Estimates, PenEstimate, PenPlan
+from .plan import Estimates, NetStagePlan, PenEstimate, PenPlan
 
 SEGMENT_PER_STEP_RADIUS = 1.62  # mean cubic length / r for three uniform steps in [-r, r]^2
 TOUR_FACTOR = 0.9  # greedy nearest-neighbour tour over n uniform points: ~0.9 sqrt(n A)
@@ -73,18 +75,19 @@ def estimate(ctx: Context) -> Context:
     canvas = ctx.need("canvas")
     strokes = ctx.need("strokes")
     plot = ctx.need("plot")
+    paper = ctx.need("paper")
     first = stages[0]
     side_mm = min(first.size) * canvas.mm_per_px
     stroke_mm = stroke_length_mm(strokes.segments, strokes.extent, side_mm)
-    copies = math.prod(s.repeat[0] * s.repeat[1] for s in stages if s.kind == "tile")
     final = stages[-1].strokes
+    copies = final // strokes.count  # tile copies of each initial stroke
     per_pen = largest_remainder(final, strokes.shares) if strokes.learn_pens else tuple(p.strokes * copies for p in ctx.pens)
     area = canvas.width_px * canvas.height_px * canvas.mm_per_px**2
     centre = (
         canvas.origin_mm[0] + canvas.width_px * canvas.mm_per_px / 2,
         canvas.origin_mm[1] + canvas.height_px * canvas.mm_per_px / 2,
     )
-    home_mm = math.hypot(*centre)
+    home_mm = math.dist(home_on_page(paper.width_mm, paper.height_mm), centre)
     pens = []
     for pen, n in zip(ctx.need("pens"), per_pen):
         hops = travel_mm(n, area, plot.optimize)
@@ -102,6 +105,6 @@ def estimate(ctx: Context) -> Context:
         pens=tuple(pens),
         ink_mm=round(sum(p.ink_mm for p in pens), 3),
         time_s=round(sum(p.time_s for p in pens), 3),
-        steps=sum(s.steps for s in stages),
+        steps=sum(s.steps for s in stages if isinstance(s, NetStagePlan)),
     )
     return replace(ctx, estimates=estimates)

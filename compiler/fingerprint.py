@@ -46,10 +46,12 @@ def canonical_json(value: Any) -> str:
 
 
 def sha256_text(text: str) -> str:
+    """The hex sha256 of the text's UTF-8 bytes (plans, canonical JSON)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def file_sha256(path: str) -> str:
+def file_sha256(path: str | os.PathLike) -> str:
+    """The hex sha256 of a file's bytes, read in 1 MiB blocks (weights files are large)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -121,19 +123,17 @@ def _net_entry(base_dir: str, net) -> dict[str, Any]:
     return entry
 
 
+# Version 3 hashed one flat record with every kind's settings; a field a kind does not have
+# hashes as that record's blank, so the same values keep the same fingerprints (and stored
+# stages stay reusable). Which fields are hashed is the stage class's business, never this list.
+V3_BLANKS: dict[str, Any] = {"steps": 0, "lr": 0.0, "views": 0, "repeat": None, "temperature": None}
+
+
 def stage_parameters(stage: StagePlan) -> dict[str, Any]:
-    """A stage's own settings (its spec line and name are left out: moving a stage in the file
-    without changing it must not rerun it)."""
-    return {
-        "kind": stage.kind,
-        "size": list(stage.size),
-        "strokes": stage.strokes,
-        "steps": stage.steps,
-        "lr": stage.lr,
-        "views": stage.views,
-        "repeat": list(stage.repeat) if stage.repeat else None,
-        "temperature": list(stage.temperature) if stage.temperature else None,
-    }
+    """A stage's own settings: every field of its class except the bookkeeping ones (index, name,
+    spec line, fingerprint: moving a stage in the file without changing it must not rerun it)."""
+    own = {f.name: getattr(stage, f.name) for f in dataclasses.fields(stage) if f.metadata.get("fingerprint", True)}
+    return {**V3_BLANKS, **own}
 
 
 def fingerprint(ctx: Context) -> Context:

@@ -17,9 +17,10 @@ from importlib import resources
 
 from penspec.spec.errors import CompileError, Diagnostic
 from penspec.spec.model import Spec, Term
+from penspec.spec.suggest import known
 
 from .context import Context
-from .diagnose import diagnostic_at, diagnostic_at_column, known_list
+from .diagnose import diagnostic_at, diagnostic_at_column
 from .plan import NetPlan, ObjectivePlan, TermPlan
 
 BUILTIN_WEIGHTS = ("imagenet", "random")
@@ -67,10 +68,6 @@ def layer_tables() -> dict[str, LayerTable]:
     }
 
 
-def known_nets() -> tuple[str, ...]:
-    return tuple(layer_tables())
-
-
 def _column_of(term: Term, needle: str | None, after: int = 0) -> int:
     """Column of ``needle`` inside the term's text (the term's own column if not found)."""
     if needle:
@@ -89,13 +86,13 @@ def _resolve_term(spec: Spec, term: Term, tables: dict[str, LayerTable], errors:
 
     table = tables.get(term.net or "")
     if table is None:
-        fail(_column_of(term, term.net), f"unknown network {term.net!r} in {term.text}; {known_list(term.net or '', list(tables))}")
+        fail(_column_of(term, term.net), f"unknown network {term.net!r} in {term.text}{known(term.net, list(tables))}")
         return None
     net_end = term.text.find(term.net) + len(term.net) if term.net in term.text else 0
     layer_col = _column_of(term, term.layer, net_end)
     module = table.resolve(term.layer or "")
     if module is None:
-        fail(layer_col, f"{term.net} has no layer {term.layer!r}; {known_list(term.layer or '', table.names())}")
+        fail(layer_col, f"{term.net} has no layer {term.layer!r}{known(term.layer, table.names())}")
         return None
     channels = table.channels(module)
     shown = term.layer if term.layer == module else f"{term.layer} ({module})"

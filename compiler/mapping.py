@@ -5,7 +5,8 @@ fit it and centred: ``mm_per_px = min(area_w / canvas_w, area_h / canvas_h)`` an
 ``paper_mm = origin_mm + canvas_px * mm_per_px``. A pen's width in canvas px is what the
 renderer draws, so what the net sees is what the pen will draw; a nib thinner than
 :data:`MIN_PEN_PX` canvas px cannot be rendered faithfully and is an error. The page must fit
-the AxiDraw model's travel. Pens get AxiDraw layer numbers 1..n in spec order.
+the AxiDraw model's travel as AxiDraw places it (a portrait page turned, see axidraw.py). Pens
+get AxiDraw layer numbers 1..n in spec order.
 """
 
 from __future__ import annotations
@@ -80,8 +81,6 @@ def _plot_error(spec: Spec) -> Diagnostic | None:
     if fits(model, paper.width_mm, paper.height_mm):
         return None
     fixes = []
-    if not paper.landscape and fits(model, paper.height_mm, paper.width_mm):
-        fixes.append(f"set paper.landscape: true ({mm(paper.height_mm)} x {mm(paper.width_mm)} fits)")
     bigger = [m for m in MODELS.values() if fits(m, paper.width_mm, paper.height_mm)]
     if bigger:
         best = min(bigger, key=lambda m: m.travel_mm[0] * m.travel_mm[1])

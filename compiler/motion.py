@@ -16,7 +16,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-MM_PER_IN = 25.4
+from penspec.spec.units import MM_PER_IN
+
 MAX_SPEED_IN_S = 8.6979
 ACCEL_DOWN_IN_S2 = 40.0
 ACCEL_UP_IN_S2 = 60.0

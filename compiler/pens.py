@@ -3,8 +3,8 @@
 With fixed shares each pen gets a whole number of the initial strokes by the largest-remainder
 method (quotas rounded down, the leftovers to the largest fractional parts, ties in pen order),
 so the counts always add up to ``strokes.count``. With ``strokes.pens: learn`` every stroke
-starts undecided (equal soft shares) and an ``assign_pens`` stage picks each stroke's pen; one is
-appended at the end when the spec has none. ``assign_pens`` without ``learn`` is an error.
+starts undecided (equal soft shares) and an ``assign_pens`` stage picks each stroke's pen (the
+stages pass appends one when the spec has none). ``assign_pens`` without ``learn`` is an error.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import math
 from dataclasses import replace
 
 from penspec.spec.errors import CompileError, Diagnostic
+from penspec.spec.model import AssignPensStage
+from penspec.spec.suggest import known
 
 from .context import Context
-from .diagnose import diagnostic_at, known_list, location_of
-from .plan import StagePlan, StrokesPlan
-
-# assign_pens settings used when `learn` appends the stage itself
-DEFAULT_ASSIGN = dict(steps=100, lr=0.1, temperature=(1.0, 0.05))
+from .diagnose import diagnostic_at, location_of
+from .plan import StrokesPlan
 
 
 def largest_remainder(total: int, shares: tuple[float, ...]) -> tuple[int, ...]:
@@ -39,7 +38,7 @@ def _fixed_shares(ctx: Context, errors: list[Diagnostic]) -> tuple[float, ...]:
     for pen_id in given:
         if pen_id not in ids:
             errors.append(
-                diagnostic_at(spec, f"$.strokes.pens.{pen_id}", f"strokes.pens names no pen {pen_id!r}; {known_list(pen_id, ids)}")
+                diagnostic_at(spec, f"$.strokes.pens.{pen_id}", f"strokes.pens names no pen {pen_id!r}{known(pen_id, ids)}")
             )
     raw = [float(given.get(pen_id, 0.0)) for pen_id in ids]
     total = sum(raw)
@@ -59,7 +58,7 @@ def assign_pens(ctx: Context) -> Context:
     else:
         shares = _fixed_shares(ctx, errors)
         for index, stage in enumerate(spec.stages):
-            if stage.kind == "assign_pens":
+            if isinstance(stage, AssignPensStage):
                 errors.append(
                     diagnostic_at(
                         spec,
@@ -70,23 +69,6 @@ def assign_pens(ctx: Context) -> Context:
         pen_strokes = largest_remainder(spec.strokes.count, shares) if not errors else ()
     if errors:
         raise CompileError(errors)
-    stages = ctx.need("stages")
-    if learn and not any(s.kind == "assign_pens" for s in stages):
-        last = stages[-1]
-        stages = stages + (
-            StagePlan(
-                index=len(stages),
-                kind="assign_pens",
-                name=f"{len(stages)}-assign_pens",
-                size=last.size,
-                strokes=last.strokes,
-                steps=DEFAULT_ASSIGN["steps"],
-                lr=DEFAULT_ASSIGN["lr"],
-                views=spec.augment.views,
-                temperature=DEFAULT_ASSIGN["temperature"],
-                line=location_of(spec, "$.strokes.pens").line,
-            ),
-        )
     strokes = StrokesPlan(
         count=spec.strokes.count,
         segments=tuple(spec.strokes.segments),
@@ -94,4 +76,4 @@ def assign_pens(ctx: Context) -> Context:
         learn_pens=learn,
         shares=shares,
     )
-    return replace(ctx, stages=stages, strokes=strokes, pen_strokes=pen_strokes)
+    return replace(ctx, strokes=strokes, pen_strokes=pen_strokes)

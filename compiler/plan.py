@@ -13,10 +13,12 @@ import dataclasses
 import json
 import types
 import typing
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-PLAN_VERSION = 2
+from penspec.spec.model import Size
+
+PLAN_VERSION = 3  # 3: one record per stage kind, tagged by "kind"
 
 
 @dataclass(frozen=True)
@@ -113,20 +115,63 @@ class AugmentPlan:
     jitter_px: int
 
 
-@dataclass(frozen=True)
+BOOKKEEPING = {"fingerprint": False}  # field metadata: where a stage is, not what it does (not hashed)
+
+
+@dataclass(frozen=True, kw_only=True)
 class StagePlan:
-    index: int
-    kind: str  # optimize | tile | finetune | assign_pens
-    name: str  # "1-tile"
-    size: tuple[int, int]  # (w, h) px of the region the stage works on (tile or canvas)
+    """What every kind of stage has. Each kind is a subclass tagged by ``kind``; a stage's
+    fingerprint hashes every field of its class except the ones marked :data:`BOOKKEEPING`."""
+
+    index: int = field(metadata=BOOKKEEPING)
+    kind: str = field(init=False, default="")
+    name: str = field(metadata=BOOKKEEPING)  # "1-tile"
+    size: Size  # the region the stage works on (tile or canvas), px
     strokes: int  # strokes present after this stage
-    steps: int = 0
-    lr: float = 0.0
-    views: int = 0
-    repeat: tuple[int, int] | None = None  # tile: (columns, rows)
-    temperature: tuple[float, float] | None = None  # assign_pens
-    line: int = 0  # spec line the stage came from
-    fingerprint: str = ""  # chained hash of the drawing this stage's result depends on (not the look)
+    line: int = field(default=0, metadata=BOOKKEEPING)  # spec line the stage came from
+    # chained hash of the drawing this stage's result depends on (not the look)
+    fingerprint: str = field(default="", metadata=BOOKKEEPING)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetStagePlan(StagePlan):
+    """A stage that moves the strokes through the nets: ``steps`` Adam steps at ``lr``, each on
+    ``views`` augmented views of the region."""
+
+    steps: int
+    lr: float
+    views: int
+
+    def describe(self) -> str:
+        return f"{self.steps} steps, lr {self.lr:g}, {self.views} views"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptimizePlan(NetStagePlan):
+    kind: Literal["optimize"] = field(init=False, default="optimize")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TilePlan(StagePlan):
+    kind: Literal["tile"] = field(init=False, default="tile")
+    repeat: tuple[int, int]  # (columns, rows)
+
+    def describe(self) -> str:
+        return f"repeat {self.repeat[0]}x{self.repeat[1]}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinetunePlan(NetStagePlan):
+    kind: Literal["finetune"] = field(init=False, default="finetune")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignPensPlan(NetStagePlan):
+    kind: Literal["assign_pens"] = field(init=False, default="assign_pens")
+    temperature: tuple[float, float]  # softmax temperature, start -> end (annealed)
+
+
+AnyStagePlan = OptimizePlan | TilePlan | FinetunePlan | AssignPensPlan
 
 
 @dataclass(frozen=True)
@@ -181,7 +226,7 @@ class Plan:
     strokes: StrokesPlan
     objective: ObjectivePlan
     augment: AugmentPlan
-    stages: tuple[StagePlan, ...]
+    stages: tuple[AnyStagePlan, ...]
     plot: PlotPlan
     output_dir: str | None
     snapshot_every: int
@@ -225,20 +270,35 @@ def _from_jsonable(tp: Any, data: Any) -> Any:
     """Rebuild a value of type ``tp`` (a dataclass or typing annotation) from JSON data."""
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
-        return tp(**{f.name: _from_jsonable(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data})
+        fields = [f for f in dataclasses.fields(tp) if f.init and f.name in data]
+        return tp(**{f.name: _from_jsonable(hints[f.name], data[f.name]) for f in fields})
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
         if data is None:
             return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _from_jsonable(inner, data)
+        options = [a for a in args if a is not type(None)]
+        if len(options) == 1:
+            return _from_jsonable(options[0], data)
+        return _from_jsonable(_tagged(options, data), data)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_from_jsonable(args[0], v) for v in data)
         return tuple(_from_jsonable(a, v) for a, v in zip(args, data, strict=True))
     if origin is dict:
         return {k: _from_jsonable(args[1], v) for k, v in data.items()}
+    if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):  # a NamedTuple such as Size
+        hints = typing.get_type_hints(tp)
+        return tp(*(_from_jsonable(hints[name], v) for name, v in zip(tp._fields, data, strict=True)))
     if tp is float and isinstance(data, int):
         return float(data)
     return data
+
+
+def _tagged(options: list[type], data: Any) -> type:
+    """The dataclass among ``options`` whose ``kind`` is the one ``data`` is tagged with."""
+    kinds = {option.kind: option for option in options}
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind not in kinds:
+        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(kinds)}")
+    return kinds[kind]

@@ -30,9 +30,8 @@ def summarize(plan: Plan, source: str | None = None) -> str:
         "stages:",
     ]
     for s in plan.stages:
-        size = f"{s.size[0]}x{s.size[1]} px"
-        work = f"{s.steps} steps, lr {s.lr:g}, {s.views} views" if s.kind != "tile" else f"repeat {s.repeat[0]}x{s.repeat[1]}"
-        lines.append(f"  {s.name:<14} {size:<14} {s.strokes:>6} strokes  {work}")
+        size = f"{s.size.width}x{s.size.height} px"
+        lines.append(f"  {s.name:<14} {size:<14} {s.strokes:>6} strokes  {s.describe()}")
     nets = ", ".join(f"{n.name} ({n.weights}, up to {n.deepest})" for n in plan.objective.nets)
     lines.append(f"objective: {plan.objective.expression}  [{nets}]")
     lines.append("pens (estimates before optimisation):")

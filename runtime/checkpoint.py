@@ -7,7 +7,9 @@
 - ``result.pt`` and ``scene.npz``: the strokes after the stage;
 - ``stage.json``: written last, it marks the stage complete and says what made it (full
   fingerprint, device type, renderer, the nets' precision and memory formats, the look it was
-  optimised under, seconds).
+  optimised under, seconds);
+- ``metrics.json`` (last stage only): the held-out objective measured after it, with the look
+  it was measured under.
 
 A rebuild reuses a complete stage whose fingerprint, device type, renderer and precision match; whether a
 stage optimised under another look (pen colours, nib px widths, opacity, paper colour) is reused
@@ -21,19 +23,21 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from penspec.compiler.plan import Plan, StagePlan
+from penspec.compiler.plan import NetStagePlan, Plan, StagePlan
 from penspec.runtime.precision import FP32
 from penspec.spec.atomic import atomic_write
 
 if TYPE_CHECKING:
+    from penspec.runtime.ownership import Ownership
     from penspec.runtime.strokes import Strokes
 
 STAGES_DIR = "stages"
+SNAPSHOTS_DIR = "snapshots"
+STAGE_FILES = ("checkpoint.pt", "result.pt", "scene.npz", "stage.json", "metrics.json")
 
 
 def save_torch(path: Path, value: dict) -> None:
@@ -48,50 +52,6 @@ def load_torch(path: Path) -> dict:
     import torch
 
     return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def plan_look(plan: Plan) -> dict:
-    """The look of ``plan`` as recorded beside a stage: its hash, and per pen the values a person
-    recognises (colour, width, opacity) beside the px values the renderer used."""
-    return {
-        "sha256": plan.look_sha256,
-        "pens": [
-            {"id": p.id, "color": p.color, "width_mm": p.width_mm, "width_px": p.width_px, "opacity": p.opacity}
-            for p in plan.pens
-        ],
-        "paper": plan.paper.color,
-    }
-
-
-def look_changes(old: dict, new: dict) -> list[str]:
-    """What differs between two recorded looks, in words: ``pen blue colour #1f4e9c -> #2255aa``."""
-    out = []
-    old_pens = {p["id"]: p for p in old.get("pens", [])}
-    for pen in new.get("pens", []):
-        was = old_pens.get(pen["id"])
-        if was is None:
-            continue
-        for key, name in (("color", "colour"), ("width_mm", "width mm"), ("width_px", "width px"), ("opacity", "opacity")):
-            if was.get(key) != pen.get(key):
-                out.append(f"pen {pen['id']} {name} {_short(was.get(key))} -> {_short(pen.get(key))}")
-    if old.get("paper") != new.get("paper"):
-        out.append(f"paper colour {old.get('paper')} -> {new.get('paper')}")
-    if not out and old.get("sha256") != new.get("sha256"):
-        out.append("look changed")
-    return out
-
-
-def reink_summary(reinked: list[dict]) -> str:
-    """One line for the re-inked stages (from the build), stages with the same changes grouped:
-    ``0-optimize, 1-tile: pen red colour #cc2222 -> #2255cc``."""
-    groups: dict[str, list[str]] = {}
-    for entry in reinked:
-        groups.setdefault("; ".join(entry["changes"]), []).append(entry["stage"])
-    return " | ".join(f"{', '.join(stages)}: {changes}" for changes, stages in groups.items())
-
-
-def _short(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)
@@ -125,19 +85,28 @@ class StageStore:
 
     @property
     def checkpoint_path(self) -> Path:
-        return self.dir / "checkpoint.pt"
+        return self.dir / STAGE_FILES[0]
 
     @property
     def result_path(self) -> Path:
-        return self.dir / "result.pt"
+        return self.dir / STAGE_FILES[1]
 
     @property
     def scene_path(self) -> Path:
-        return self.dir / "scene.npz"
+        return self.dir / STAGE_FILES[2]
 
     @property
     def meta_path(self) -> Path:
-        return self.dir / "stage.json"
+        return self.dir / STAGE_FILES[3]
+
+    @property
+    def metrics_path(self) -> Path:
+        """The held-out objective measured after this stage (kept for the last stage)."""
+        return self.dir / STAGE_FILES[4]
+
+    def files(self) -> list[Path]:
+        """Every file this stage may write."""
+        return [self.dir / name for name in STAGE_FILES]
 
     def _identity(self) -> dict:
         return {
@@ -203,24 +172,25 @@ class StageStore:
             return None
         return data["state"]
 
-    def discard(self) -> None:
-        """Forget this stage's files (a forced or changed rebuild)."""
-        shutil.rmtree(self.dir, ignore_errors=True)
-
 
 def stage_dir_name(stage: StagePlan) -> str:
-    return f"{stage.index}-{stage.kind}-{stage.fingerprint[:12]}"
+    return f"{stage.name}-{stage.fingerprint[:12]}"
 
 
-def prune_stale(root: Path, plan: Plan) -> list[str]:
-    """Remove stage folders that no stage of ``plan`` uses any more; returns their names."""
-    folder = root / STAGES_DIR
-    if not folder.is_dir():
+def snapshot_path(out_dir: Path, stage: StagePlan, step: int) -> Path:
+    return out_dir / SNAPSHOTS_DIR / f"{stage.name}-{step:05d}.png"
+
+
+def snapshot_paths(out_dir: Path, stage: StagePlan, every: int) -> list[Path]:
+    """Every snapshot a run of ``stage`` writes every ``every`` steps (none for a tile)."""
+    if not every or not isinstance(stage, NetStagePlan):
         return []
-    keep = {stage_dir_name(s) for s in plan.stages}
-    removed = []
-    for entry in sorted(folder.iterdir()):
-        if entry.is_dir() and entry.name not in keep:
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry.name)
-    return removed
+    return [snapshot_path(out_dir, stage, k) for k in range(every, stage.steps + 1, every)]
+
+
+def prune_stale(owned: Ownership, plan: Plan) -> list[str]:
+    """Delete the stored stages no stage of ``plan`` uses any more, file by file and only what
+    a build recorded writing (see :mod:`penspec.runtime.ownership`); returns what was deleted."""
+    keep = {f"{STAGES_DIR}/{stage_dir_name(s)}/" for s in plan.stages}
+    stale = [owned.root / r for r in owned.files if r.startswith(f"{STAGES_DIR}/") and not any(r.startswith(k) for k in keep)]
+    return owned.remove(stale)

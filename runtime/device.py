@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
-from penspec.spec.errors import MissingResourceError
+from penspec.spec.errors import MissingResourceError, UsageError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
@@ -47,7 +47,7 @@ def resolve_device(choice: str = "auto") -> torch.device:
                 "use --device cpu or --device auto"
             )
         return torch.device(choice)
-    raise MissingResourceError(f"unknown device {choice!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+    raise UsageError(f"unknown device {choice!r}; choose one of {', '.join(DEVICE_CHOICES)}")
 
 
 def describe_device(device: torch.device) -> DeviceInfo:

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from penspec.runtime.emit.plotflow import INSTALL_HINT
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -123,8 +125,7 @@ def check_pyaxidraw() -> list[Finding]:
                 "pyaxidraw",
                 False,
                 "not installed (needed only by `penspec plot` and plot.py)",
-                "pyaxidraw is not on PyPI: pip-install the AxiDraw API zip published by Evil Mad Scientist "
-                "(see axidraw.com/doc/py_api)",
+                INSTALL_HINT,
                 required=False,
             )
         ]

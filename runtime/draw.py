@@ -60,14 +60,13 @@ def render_views(
 ) -> torch.Tensor:
     """``[B, 3, crop, crop]`` views of the strokes, drawn straight from transformed geometry."""
     views = torch.as_tensor(homographies, dtype=points.dtype, device=points.device)
-    w, h = strokes.region
     return render(
         strokes.control_points(points),
         strokes.segment_stroke,
         look.stroke_width,
         look.stroke_pen,
         look.pen_rgb,
-        (h, w),
+        strokes.region,
         pen_opacity=look.pen_opacity,
         paper=look.paper,
         views=views,
@@ -78,7 +77,6 @@ def render_views(
 
 def render_region(strokes: Strokes, look: Look, *, backend: str = "torch") -> torch.Tensor:
     """``[3, h, w]`` image of the whole region (no gradient), for snapshots and previews."""
-    w, h = strokes.region
     with torch.no_grad():
         return render(
             strokes.control_points().detach(),
@@ -86,7 +84,7 @@ def render_region(strokes: Strokes, look: Look, *, backend: str = "torch") -> to
             look.stroke_width.detach(),
             look.stroke_pen,
             look.pen_rgb.detach(),
-            (h, w),
+            strokes.region,
             pen_opacity=look.pen_opacity.detach(),
             paper=look.paper,
             backend=backend,

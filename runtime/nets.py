@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 from penspec.compiler.plan import NetPlan
-from penspec.spec.errors import Diagnostic, Location, MissingResourceError, SpecError
+from penspec.spec.errors import Location, MissingResourceError
 from torch import nn
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -76,7 +76,8 @@ def net_entry(name: str) -> NetEntry:
     try:
         return NETS[name]
     except KeyError:
-        raise SpecError(Diagnostic(Location("<plan>"), "$.objective", f"unknown network {name!r}; known: {', '.join(sorted(NETS))}")) from None
+        # the compiler's layer tables name only these nets: a plan that names another is a bug
+        raise ValueError(f"the plan names network {name!r}, which the runtime does not have; known: {', '.join(sorted(NETS))}") from None
 
 
 # ---------------------------------------------------------------------------- weights
@@ -205,9 +206,8 @@ class FeatureNet(nn.Module):
             try:
                 module = model.get_submodule(path)
             except AttributeError:
-                raise SpecError(
-                    Diagnostic(Location("<plan>"), "$.objective", f"{name} has no module {path!r}")
-                ) from None
+                # layer aliases resolve through the compiler's tables of these very models
+                raise ValueError(f"{name} has no module {path!r}, which the plan names") from None
             module.register_forward_hook(self._hook(path))
 
     def _hook(self, path: str):

@@ -284,7 +284,7 @@ def make_term(
             act = net(load_image(path, crop).to(device))[term.module]
             target = gram(act)[0].detach()
         return Style(term.net, term.module, term.image, target, layer)
-    raise SpecError(Diagnostic(origin or Location("<plan>"), "$.objective", f"unknown objective term {term.kind!r}"))
+    raise ValueError(f"the plan has an objective term of kind {term.kind!r}, which the runtime does not have")
 
 
 def build_objective(

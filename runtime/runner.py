@@ -25,12 +25,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from penspec.compiler.plan import Plan, StagePlan
-from penspec.runtime.checkpoint import StageOutcome, StageStore, plan_look
+from penspec.compiler.plan import NetStagePlan, Plan, StagePlan, TilePlan
+from penspec.runtime.checkpoint import SNAPSHOTS_DIR, StageOutcome, StageStore, snapshot_path, snapshot_paths
 from penspec.runtime.draw import render_region, to_png
+from penspec.runtime.look import plan_look
+from penspec.runtime.ownership import Ownership
 from penspec.runtime.progress import Reporter, SilentReporter
 from penspec.runtime.stages import (
-    OPTIMISING,
     Engine,
     StageRun,
     apply_tile,
@@ -39,9 +40,6 @@ from penspec.runtime.stages import (
 from penspec.runtime.strokes import Strokes
 from penspec.spec.atomic import atomic_write
 from penspec.spec.errors import Location, PenspecError, StageError
-
-SNAPSHOTS_DIR = "snapshots"
-
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -52,6 +50,7 @@ class RunOptions:
     checkpoint_every: int = 25
     snapshot_every: int = 0
     spec_file: str = ""  # for StageError origins
+    owned: Ownership | None = None  # what penspec wrote in out_dir; None: delete nothing
 
 
 @dataclass(frozen=True)
@@ -84,10 +83,6 @@ def interrupt_between_steps() -> Iterator[_Interrupt]:
         yield flag
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def snapshot_path(out_dir: Path, stage: StagePlan, step: int) -> Path:
-    return out_dir / SNAPSHOTS_DIR / f"{stage.name}-{step:05d}.png"
 
 
 def _origin(stage: StagePlan, options: RunOptions) -> Location | None:
@@ -137,24 +132,34 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
 
 
 def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageStore, options: RunOptions, reporter: Reporter):
-    started = time.perf_counter()
-    if stage.kind == "tile":
-        reporter.stage_started(stage, 0, 0)
-        result = apply_tile(stage, strokes)
-        seconds = time.perf_counter() - started
-        store.save_result(result, seconds)
-        reporter.stage_done(stage, seconds)
-        return result, StageOutcome(stage.name, stage.kind, stage.fingerprint, False, 0, 0, seconds)
-    if stage.kind not in OPTIMISING:
+    handler = HANDLERS.get(stage.kind)
+    if handler is None:
         raise ValueError(f"unknown stage kind {stage.kind!r}")
+    return handler(engine, stage, strokes, store, options, reporter)
+
+
+def _run_tile(engine: Engine, stage: TilePlan, strokes: Strokes, store: StageStore, options: RunOptions, reporter: Reporter):
+    started = time.perf_counter()
+    reporter.stage_started(stage, 0, 0)
+    result = apply_tile(stage, strokes)
+    seconds = time.perf_counter() - started
+    store.save_result(result, seconds)
+    reporter.stage_done(stage, seconds)
+    return result, StageOutcome(stage.name, stage.kind, stage.fingerprint, False, 0, 0, seconds)
+
+
+def _run_steps(engine: Engine, stage: NetStagePlan, strokes: Strokes, store: StageStore, options: RunOptions, reporter: Reporter):
+    started = time.perf_counter()
     run = StageRun(engine, stage, strokes)
     state = store.load_checkpoint() if options.resume else None
     if state is not None:
         run.load_state_dict(state)
     resumed_at = run.next_step
-    if resumed_at == 0 and options.snapshot_every:
-        for old in (options.out_dir / SNAPSHOTS_DIR).glob(f"{stage.name}-*.png"):
-            old.unlink()  # a rerun must not leave snapshots of an older version beside its own
+    if resumed_at == 0 and options.owned is not None:
+        # a rerun must not leave snapshots of an older version beside its own
+        prefix = f"{SNAPSHOTS_DIR}/{stage.name}-"
+        options.owned.remove([options.out_dir / r for r in options.owned.files if r.startswith(prefix)])
+        options.owned.claim(snapshot_paths(options.out_dir, stage, options.snapshot_every))  # this run's, again
     reporter.stage_started(stage, resumed_at, stage.steps)
     with interrupt_between_steps() as interrupt:
         while not run.done:
@@ -178,3 +183,12 @@ def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageSto
     store.save_result(result, seconds, final_state=run.state_dict())
     reporter.stage_done(stage, seconds)
     return result, StageOutcome(stage.name, stage.kind, stage.fingerprint, False, resumed_at, stage.steps - resumed_at, seconds)
+
+
+# What runs a stage of each kind (a new kind in the plan needs its entry here).
+HANDLERS = {
+    "optimize": _run_steps,
+    "tile": _run_tile,
+    "finetune": _run_steps,
+    "assign_pens": _run_steps,
+}

@@ -2,7 +2,8 @@
 
 A scene is plain numpy (no torch): cubic Bezier segments in canvas px, the stroke each segment
 belongs to (a stroke's segments are consecutive) and the pen of each stroke (an index into
-``plan.pens``). It saves to and loads from a single ``.npz`` file.
+``plan.pens``). It saves to and loads from a single ``.npz`` file, whose ``size`` array is
+(height, width) like an image array's shape (files stored by earlier builds read the same).
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
+
 import numpy as np
 
 from penspec.spec.atomic import atomic_write
+from penspec.spec.model import Size
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,10 @@ class Scene:
     control_points: np.ndarray  # float64 [N, 4, 2], canvas px, x right, y down
     segment_stroke: np.ndarray  # int64 [N]
     stroke_pen: np.ndarray  # int64 [S]
-    size: tuple[int, int]  # (H, W) canvas px
+    size: Size  # canvas px
+
+    def __post_init__(self):
+        object.__setattr__(self, "size", Size(*(int(v) for v in self.size)))
 
     @property
     def stroke_count(self) -> int:
@@ -41,7 +47,7 @@ class Scene:
             control_points=np.asarray(self.control_points, dtype=np.float64),
             segment_stroke=np.asarray(self.segment_stroke, dtype=np.int64),
             stroke_pen=np.asarray(self.stroke_pen, dtype=np.int64),
-            size=np.asarray(self.size, dtype=np.int64),
+            size=np.asarray((self.size.height, self.size.width), dtype=np.int64),
         )
         atomic_write(path, buf.getvalue())
 
@@ -52,5 +58,5 @@ class Scene:
                 control_points=data["control_points"].astype(np.float64),
                 segment_stroke=data["segment_stroke"].astype(np.int64),
                 stroke_pen=data["stroke_pen"].astype(np.int64),
-                size=tuple(int(v) for v in data["size"]),
+                size=Size(width=int(data["size"][1]), height=int(data["size"][0])),
             )

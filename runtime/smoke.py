@@ -10,6 +10,7 @@ segments per pen, ink to the millimetre, and a hash of the scene rounded to 1/10
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -20,7 +21,6 @@ from penspec.spec import load
 from penspec.spec.model import Spec
 
 SMOKE_PREVIEW_DPI = 20
-STEPPED_STAGES = ("optimize", "finetune", "assign_pens")
 
 
 def smoke_overrides(spec: Spec) -> list[str]:
@@ -28,10 +28,10 @@ def smoke_overrides(spec: Spec) -> list[str]:
     test = spec.test
     out = [f"augment.crop={test.crop}", f"augment.views={test.views}", "output.snapshot_every=0", f"output.preview_dpi={SMOKE_PREVIEW_DPI}"]
     for i, stage in enumerate(spec.stages):
-        if stage.kind in STEPPED_STAGES:
-            out.append(f"stages.{i}.{stage.kind}.steps={test.steps}")
-        if stage.kind in ("optimize", "finetune"):
-            out.append(f"stages.{i}.{stage.kind}.views={test.views}")
+        settings = {f.name for f in dataclasses.fields(stage)}
+        for key, value in (("steps", test.steps), ("views", test.views)):
+            if key in settings:  # the stage kinds that have the setting
+                out.append(f"stages.{i}.{stage.kind}.{key}={value}")
     if test.weights:
         out.append(f"network.weights={test.weights}")
     return out

@@ -21,7 +21,7 @@ from pathlib import Path
 from penspec.compiler import compile_spec
 from penspec.spec import load
 from penspec.spec.atomic import atomic_write
-from penspec.spec.errors import Diagnostic, Location, SpecError
+from penspec.spec.errors import Diagnostic, SpecError, UsageError
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 _SPEC_MARK = re.compile(rb"^penspec\s*:", re.MULTILINE)
@@ -55,7 +55,7 @@ def discover(paths: Sequence[str | Path]) -> list[Path]:
             found.append(path)
             continue
         if not path.is_dir():
-            raise SpecError(Diagnostic(Location(str(path)), "", "no such file or folder"))
+            raise UsageError(f"{path}: no such file or folder")
         for candidate in sorted(path.rglob("*")):
             if candidate.suffix not in SPEC_SUFFIXES or not candidate.is_file():
                 continue

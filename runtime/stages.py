@@ -15,11 +15,12 @@ uninterrupted one would.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
-from penspec.compiler.plan import Plan, StagePlan
+from penspec.compiler.plan import AssignPensPlan, NetStagePlan, Plan, TilePlan
 from penspec.runtime.augment import TRAIN, sample_views, view_homographies
 from penspec.runtime.draw import Look, pen_look, render_views, soft_look
 from penspec.runtime.objectives import Features, Objective
@@ -31,8 +32,8 @@ from penspec.runtime.strokes import (
     to_canvas,
     to_free,
 )
+from penspec.spec.model import Size
 
-OPTIMISING = ("optimize", "finetune", "assign_pens")
 MAX_SKIPPED = 16  # fp16 steps in a row the loss scaler may skip before the stage fails
 POINT_PARAM = "tanh"  # what a checkpoint's "param" holds for a point stage: to_free() of the points
 
@@ -40,14 +41,34 @@ POINT_PARAM = "tanh"  # what a checkpoint's "param" holds for a point stage: to_
 @dataclass(frozen=True)
 class Engine:
     """Everything a step needs besides the strokes: plan, nets, objective, device, renderer and
-    the nets' numerics (precision, memory format)."""
+    the nets' numerics (precision, memory format: runtime/precision.py).
+
+    ``load`` gives the nets and the objective; it is called on first use, so a build that
+    reuses every stage never loads a net. :meth:`loaded` wraps nets already in hand.
+    """
 
     plan: Plan
-    nets: Mapping[str, torch.nn.Module]
-    objective: Objective
     device: torch.device
+    load: Callable[[], tuple[Mapping[str, torch.nn.Module], Objective]]
     backend: str = "torch"
     numerics: Numerics = FP32
+
+    @classmethod
+    def loaded(cls, plan: Plan, nets: Mapping[str, torch.nn.Module], objective: Objective, device: torch.device,
+               backend: str = "torch", numerics: Numerics = FP32) -> Engine:
+        return cls(plan, device, lambda: (nets, objective), backend, numerics)
+
+    @functools.cached_property
+    def _nets_and_objective(self) -> tuple[Mapping[str, torch.nn.Module], Objective]:
+        return self.load()
+
+    @property
+    def nets(self) -> Mapping[str, torch.nn.Module]:
+        return self._nets_and_objective[0]
+
+    @property
+    def objective(self) -> Objective:
+        return self._nets_and_objective[1]
 
     def features(self, images: torch.Tensor) -> Features:
         """The nets' activations of ``images``: computed in the engine's precision, handed to the
@@ -57,7 +78,7 @@ class Engine:
             acts = {name: net(numerics.net_input(name, images)) for name, net in self.nets.items()}
         return Features(images, {name: {m: a.float() for m, a in act.items()} for name, act in acts.items()})
 
-    def homographies(self, purpose: int, stage: int, step: int, views: int, region: tuple[int, int]):
+    def homographies(self, purpose: int, stage: int, step: int, views: int, region: Size):
         params = sample_views(self.plan.seed, purpose, stage, step, views, self.plan.augment, region)
         return view_homographies(params, self.plan.augment.crop)
 
@@ -65,7 +86,7 @@ class Engine:
         return render_views(strokes, points, look, homographies, self.plan.augment.crop, backend=self.backend)
 
 
-def lr_at(stage: StagePlan, step: int) -> float:
+def lr_at(stage: NetStagePlan, step: int) -> float:
     """The seed's schedule: the stage's lr, halved at 50 % and again at 75 % of its steps."""
     lr = stage.lr
     if step >= stage.steps // 2:
@@ -75,28 +96,28 @@ def lr_at(stage: StagePlan, step: int) -> float:
     return lr
 
 
-def temperature_at(stage: StagePlan, step: int) -> float:
+def temperature_at(stage: AssignPensPlan, step: int) -> float:
     """Geometric annealing from the first to the last temperature over the stage's steps."""
-    start, end = stage.temperature or (1.0, 0.05)
+    start, end = stage.temperature
     if stage.steps <= 1:
         return end
     return start * (end / start) ** (step / (stage.steps - 1))
 
 
-def initial_region(plan: Plan) -> tuple[int, int]:
+def initial_region(plan: Plan) -> Size:
     """The region the first strokes are drawn in: the first stage's, before any tiling."""
     first = plan.stages[0]
-    if first.kind == "tile" and first.repeat:
-        return (first.size[0] // first.repeat[0], first.size[1] // first.repeat[1])
-    return tuple(first.size)
+    if isinstance(first, TilePlan):
+        return Size(first.size.width // first.repeat[0], first.size.height // first.repeat[1])
+    return first.size
 
 
 def initial_strokes(plan: Plan, device: torch.device | str = "cpu") -> Strokes:
     return init_strokes(plan, initial_region(plan)).to(device)
 
 
-def apply_tile(stage: StagePlan, strokes: Strokes) -> Strokes:
-    return tile_strokes(strokes, tuple(stage.repeat))
+def apply_tile(stage: TilePlan, strokes: Strokes) -> Strokes:
+    return tile_strokes(strokes, stage.repeat)
 
 
 class StageRun:
@@ -106,17 +127,17 @@ class StageRun:
     (:func:`to_free`; :meth:`points` maps it to canvas px), for ``assign_pens`` the pen logits
     (the points stay fixed)."""
 
-    def __init__(self, engine: Engine, stage: StagePlan, strokes: Strokes):
-        if stage.kind not in OPTIMISING:
+    def __init__(self, engine: Engine, stage: NetStagePlan, strokes: Strokes):
+        if not isinstance(stage, NetStagePlan):
             raise ValueError(f"stage {stage.name} does not optimise")
-        if tuple(stage.size) != tuple(strokes.region):
-            raise ValueError(f"stage {stage.name} works on {stage.size[0]}x{stage.size[1]} px but the strokes cover "
-                             f"{strokes.region[0]}x{strokes.region[1]} px")
+        if stage.size != strokes.region:
+            raise ValueError(f"stage {stage.name} works on {stage.size.width}x{stage.size.height} px but the strokes cover "
+                             f"{strokes.region.width}x{strokes.region.height} px")
         self.engine = engine
         self.stage = stage
         self.strokes = strokes
         self.next_step = 0
-        self.learn_pens = stage.kind == "assign_pens"
+        self.learn_pens = isinstance(stage, AssignPensPlan)
         self.fixed_points = strokes.points.detach().clone()
         if self.learn_pens:
             pens = len(engine.plan.pens)
@@ -225,15 +246,3 @@ class StageRun:
         if self.scaler is not None and "scaler" in state:
             self.scaler.load_state_dict(state["scaler"])
         self.next_step = int(state["next_step"])
-
-
-def total_steps(stage: StagePlan) -> int:
-    return stage.steps if stage.kind in OPTIMISING else 0
-
-
-def describe_stage(stage: StagePlan) -> str:
-    """A one-line summary for progress displays."""
-    w, h = stage.size
-    if stage.kind == "tile":
-        return f"{stage.name} {stage.repeat[0]}x{stage.repeat[1]} -> {w}x{h}px"
-    return f"{stage.name} {w}x{h}px {stage.views} views"

@@ -19,21 +19,23 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+from penspec.compiler.pens import largest_remainder
 from penspec.compiler.plan import Plan
 from penspec.runtime.scene import Scene
+from penspec.spec.model import Size
 
 INIT = 2  # generator purpose for initial strokes (augment.py uses 0 and 1)
 
 
 @dataclass(frozen=True)
 class Strokes:
-    """A set of strokes in a region (w, h) px. Tensors; ``points`` is what gets optimised."""
+    """A set of strokes in a region of px. Tensors; ``points`` is what gets optimised."""
 
     points: torch.Tensor  # float [M, 2]
     index: torch.Tensor  # long [N, 4] into points
     segment_stroke: torch.Tensor  # long [N]
     stroke_pen: torch.Tensor  # long [S]
-    region: tuple[int, int]  # (w, h) px
+    region: Size
 
     @property
     def stroke_count(self) -> int:
@@ -60,12 +62,11 @@ class Strokes:
         return replace(self, stroke_pen=stroke_pen.to(self.stroke_pen.device, torch.long))
 
     def to_scene(self) -> Scene:
-        w, h = self.region
         return Scene(
             control_points=self.control_points().detach().cpu().to(torch.float64).numpy(),
             segment_stroke=self.segment_stroke.cpu().numpy().astype(np.int64),
             stroke_pen=self.stroke_pen.cpu().numpy().astype(np.int64),
-            size=(int(h), int(w)),
+            size=self.region,
         )
 
     def state_dict(self) -> dict:
@@ -84,7 +85,7 @@ class Strokes:
             index=state["index"].clone(),
             segment_stroke=state["segment_stroke"].clone(),
             stroke_pen=state["stroke_pen"].clone(),
-            region=tuple(int(v) for v in state["region"]),
+            region=Size(*(int(v) for v in state["region"])),
         )
 
     @classmethod
@@ -105,13 +106,12 @@ class Strokes:
                 index[seg] = offset + 3 * j + np.arange(4)
             points.extend(chain)
             offset += len(chain)
-        h, w = scene.size
         return cls(
             points=torch.tensor(np.asarray(points), dtype=dtype),
             index=torch.from_numpy(index),
             segment_stroke=torch.from_numpy(scene.segment_stroke.astype(np.int64)),
             stroke_pen=torch.from_numpy(scene.stroke_pen.astype(np.int64)),
-            region=(int(w), int(h)),
+            region=scene.size,
         )
 
 
@@ -124,11 +124,7 @@ def pen_counts(plan: Plan, count: int) -> list[int]:
     shares = np.asarray(plan.strokes.shares, dtype=np.float64)
     if plan.strokes.learn_pens or shares.sum() <= 0:
         shares = np.ones(len(plan.pens))
-    exact = shares / shares.sum() * count
-    counts = np.floor(exact).astype(int)
-    for i in np.argsort(-(exact - counts), kind="stable")[: count - counts.sum()]:
-        counts[i] += 1
-    return [int(c) for c in counts]
+    return list(largest_remainder(count, tuple(float(s) for s in shares / shares.sum())))
 
 
 def fold_into(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -139,7 +135,7 @@ def fold_into(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return lo + span - np.abs(v - span)
 
 
-def init_strokes(plan: Plan, region: tuple[int, int], *, count: int | None = None) -> Strokes:
+def init_strokes(plan: Plan, region: Size, *, count: int | None = None) -> Strokes:
     """Seeded random strokes: a start point anywhere in the region, then each next control
     point within ``extent * min(w, h)`` of the previous one, reflected back into the region
     where the walk leaves it (clipping instead put whole segments on the border)."""
@@ -172,7 +168,7 @@ def init_strokes(plan: Plan, region: tuple[int, int], *, count: int | None = Non
         index=torch.from_numpy(np.asarray(index, dtype=np.int64).reshape(-1, 4)),
         segment_stroke=torch.tensor(segment_stroke, dtype=torch.long),
         stroke_pen=torch.from_numpy(pens.astype(np.int64)),
-        region=(int(w), int(h)),
+        region=Size(int(w), int(h)),
     )
 
 
@@ -198,19 +194,19 @@ def tile_strokes(strokes: Strokes, repeat: tuple[int, int]) -> Strokes:
         index=torch.cat(index),
         segment_stroke=torch.cat(seg_stroke),
         stroke_pen=torch.cat(pens),
-        region=(w * cols, h * rows),
+        region=Size(w * cols, h * rows),
     )
 
 
 EDGE = 1e-6  # to_free: points on (or past) the border start this fraction of R inside it
 
 
-def _half(region: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
+def _half(region: Size, like: torch.Tensor) -> torch.Tensor:
     w, h = region
     return torch.tensor([w / 2, h / 2], dtype=like.dtype, device=like.device)
 
 
-def to_canvas(free: torch.Tensor, region: tuple[int, int]) -> torch.Tensor:
+def to_canvas(free: torch.Tensor, region: Size) -> torch.Tensor:
     """Canvas px ``[M, 2]`` of the free parameter: ``c + R tanh((u - c) / R)`` per axis, with
     ``c = R`` = half the region's side. Inside the region for every finite ``u`` (on the border
     only where float rounding saturates tanh); slope 1 at the centre, fading to 0 at the border.
@@ -219,7 +215,7 @@ def to_canvas(free: torch.Tensor, region: tuple[int, int]) -> torch.Tensor:
     return half + half * torch.tanh((free - half) / half)
 
 
-def to_free(points: torch.Tensor, region: tuple[int, int]) -> torch.Tensor:
+def to_free(points: torch.Tensor, region: Size) -> torch.Tensor:
     """The free parameter whose :func:`to_canvas` is ``points`` (a detached copy); points on or
     outside the border are taken ``EDGE * R`` inside it."""
     half = _half(region, points)

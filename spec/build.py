@@ -22,6 +22,7 @@ from .model import (
     Paper,
     Pen,
     Plot,
+    Size,
     Spec,
     Stage,
     Strokes,
@@ -29,6 +30,7 @@ from .model import (
     TileStage,
 )
 from .units import angle_deg, color_hex, length_mm, page_size_mm
+from .vocabulary import cached_schema, with_defaults
 
 
 # Schema keys whose dataclass field carries its unit or a clearer name (section, key) -> field.
@@ -113,13 +115,18 @@ def _views(value: Any) -> int | None:
 def build_stage(raw: dict[str, Any]) -> Stage:
     ((kind, body),) = raw.items()
     if kind == "optimize":
-        size = None if body["size"] is None else _pair(body["size"])
+        size = None if body["size"] is None else Size(*_pair(body["size"]))
         return OptimizeStage(size=size, steps=int(body["steps"]), lr=float(body["lr"]), views=_views(body["views"]))
     if kind == "tile":
         return TileStage(repeat=_pair(body["repeat"]))
     if kind == "finetune":
         return FinetuneStage(steps=int(body["steps"]), lr=float(body["lr"]), views=_views(body["views"]))
     return AssignPensStage(steps=int(body["steps"]), lr=float(body["lr"]), temperature=_pair(body["temperature"], float))
+
+
+def default_stage(kind: str) -> Stage:
+    """A stage of ``kind`` with every setting at its schema default (what ``- kind:`` means)."""
+    return build_stage(with_defaults({kind: None}, cached_schema()["properties"]["stages"]["items"]))
 
 
 def build_spec(
@@ -137,7 +144,7 @@ def build_spec(
         title=data["title"] if data["title"] is not None else Path(source).stem,
         seed=int(data["seed"]),
         paper=build_paper(data["paper"]),
-        canvas=_pair(data["canvas"]),
+        canvas=Size(*_pair(data["canvas"])),
         pens=pens,
         strokes=build_strokes(data["strokes"], pens),
         network=Network(

@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import Diagnostic
 from .locate import Locator
-from .suggest import closest, one_of
+from .suggest import did_you_mean, one_of
 from .units import UnitError, length_mm, page_size_mm
 from .vocabulary import cached_schema, matches_type
 from .yamlsrc import child_path
@@ -81,9 +81,7 @@ def check_pen_shares(data: Any, locator: Locator) -> Iterator[Diagnostic]:
     for pen_id in shares:
         if ids and pen_id not in ids:
             sub = child_path(path, pen_id)
-            best = closest(pen_id, ids)
-            hint = f"; did you mean {best!r}?" if best else ""
-            yield Diagnostic(locator.key(sub), sub, f"{pen_id!r} is not one of the pens {one_of(ids)}{hint}")
+            yield Diagnostic(locator.key(sub), sub, f"{pen_id!r} is not one of the pens {one_of(ids)}{did_you_mean(pen_id, ids)}")
     numbers = [v for v in shares.values() if matches_type(v, "number")]
     if not shares:
         yield Diagnostic(locator.value(path), path, "strokes.pens is empty: give each pen a share, write 'learn', or leave it out for equal shares")

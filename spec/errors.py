@@ -1,8 +1,22 @@
 """penspec's exception root and its categories.
 
 Every error that a user's input can cause is a :class:`PenspecError`. Each category also
-subclasses the matching stdlib type, so callers that only know Python still catch it.
-Only the CLI turns these into messages and exit codes (2 for bad input, 1 for internal errors).
+subclasses the matching stdlib type, so callers that only know Python still catch it:
+
+- :class:`SpecError` (and :class:`CompileError`): the spec, an override or the objective is
+  invalid; every problem with its file:line:col.
+- :class:`UsageError`: a command was given something it cannot use (a folder that is not a
+  build, a layer or pen the build does not have, a file in a build that penspec did not write).
+- :class:`MissingResourceError`: something the work needs is absent (weights, an image,
+  pyaxidraw, a renderer backend).
+- :class:`OutputFolderError`: the output folder cannot take the build without touching files
+  penspec did not write.
+- :class:`StageError`: a build stage failed; :class:`EmitError`: an emitter could not write
+  what it was given.
+
+Invariants of penspec's own (a plan that names a network the runtime lacks) are plain Python
+errors: they are bugs, not something the user can fix. Only the CLI turns errors into messages
+and exit codes (penspec.runtime.cli.exits holds the table).
 """
 
 from __future__ import annotations
@@ -70,8 +84,23 @@ class CompileError(SpecError):
     """The spec is well-formed but cannot be compiled (unknown layer, impossible tiling, ...)."""
 
 
+class UsageError(PenspecError, ValueError):
+    """A command was given something it cannot use: a folder that is not a build, a layer or
+    pen the build does not have, nothing to resume, or a file in a build folder (plan.json, the
+    layered SVG) that is not what penspec wrote. ``location`` points into that file when known."""
+
+    def __init__(self, message: str, location: Location | None = None):
+        self.location = location
+        self.message = message
+        super().__init__(f"{location}: {message}" if location else message)
+
+
 class MissingResourceError(PenspecError, FileNotFoundError):
     """Something the build needs is absent (network weights offline, an image, pyaxidraw)."""
+
+
+class OutputFolderError(PenspecError, FileExistsError):
+    """The output folder cannot take this build without touching files penspec did not write."""
 
 
 class StageError(PenspecError, RuntimeError):
@@ -83,3 +112,8 @@ class StageError(PenspecError, RuntimeError):
         self.cause = cause
         where = f" ({origin})" if origin else ""
         super().__init__(f"stage {stage}{where} failed: {type(cause).__name__}: {cause}")
+
+
+class EmitError(PenspecError, RuntimeError):
+    """An emitter could not write what it was given: a scene that does not fit the plan, or a
+    travel pipeline that vpype read but failed to run."""

@@ -9,11 +9,19 @@ spec line that caused a problem.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .errors import Location
 
 RGB = tuple[float, float, float]
+
+
+class Size(NamedTuple):
+    """A size in px, width first, wherever penspec passes one: the canvas, a stage's region, a
+    scene, the renderer's canvas. Code reads ``size.width`` / ``size.height``, never guesses."""
+
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ class Augment:
 
 @dataclass(frozen=True)
 class OptimizeStage:
-    size: tuple[int, int] | None  # (w, h) px of the tile optimised here; None = the canvas
+    size: Size | None  # px of the tile optimised here; None = the canvas
     steps: int
     lr: float
     views: int | None  # None = augment.views
@@ -158,7 +166,7 @@ class Spec:
     title: str
     seed: int
     paper: Paper
-    canvas: tuple[int, int]  # (w, h) px of the final optimisation grid
+    canvas: Size  # px of the final optimisation grid
     pens: tuple[Pen, ...]
     strokes: Strokes
     network: Network

@@ -30,6 +30,7 @@ _PARSED = {
     "page_size": "paper size",
     "weights": "weights",
     "objective": "expression",
+    "pipeline": "vpype pipeline",
 }
 
 

@@ -16,7 +16,10 @@ import vpype
 
 from .suggest import did_you_mean
 
-MM_PER_PX = 25.4 / 96.0  # vpype's CSS pixel
+MM_PER_IN = 25.4
+CSS_PX_PER_IN = 96.0  # vpype's unit, and SVG's user unit
+MM_PER_PX = MM_PER_IN / CSS_PX_PER_IN  # one CSS px in mm
+PX_PER_MM = CSS_PX_PER_IN / MM_PER_IN  # CSS px in one mm (vpype.convert_length("1mm"))
 DIGITS = 6  # mm are rounded to a nanometre so that "0.3mm" is 0.3 and "a3" is 297 x 420
 
 

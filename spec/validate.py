@@ -4,7 +4,7 @@ jsonschema's Draft202012Validator finds every structural problem at once; each o
 rewritten into a message a user understands (``unknown key 'cavnas' (did you mean
 'canvas'?)``) and placed at the key (unknown keys) or the value (everything else). Values
 with an ``x-parse`` kind in the schema (lengths, angles, paper sizes, colours, weights, the
-objective) are then read with their parsers, and :mod:`.checks` adds the cross-field rules.
+objective, the vpype pipeline) are then read with their parsers, and :mod:`.checks` adds the cross-field rules.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import jsonschema
 from .errors import Diagnostic
 from .expression import ExpressionError, objective_from_text
 from .locate import Locator
+from .pipeline import pipeline_problem
 from .positions import scalar_locations
 from .suggest import did_you_mean, one_of
 from .units import UnitError, angle_deg, color_hex, length_mm, page_size_mm
@@ -209,7 +210,7 @@ def _typed(value: Any, schema: dict[str, Any]) -> bool:
 
 def parse_diagnostics(data: Any, locator: Locator) -> Iterator[Diagnostic]:
     """Values with an ``x-parse`` kind, read with their parsers (the schema only checked that
-    they are strings); the objective is parsed and located character by character."""
+    they are strings); the objective and the vpype pipeline are located character by character."""
     for path, value, schema in walk(data, cached_schema()):
         parse = schema.get("x-parse")
         if parse is None or value is None or not _typed(value, schema):
@@ -217,6 +218,12 @@ def parse_diagnostics(data: Any, locator: Locator) -> Iterator[Diagnostic]:
         if parse == "objective":
             if isinstance(value, str):
                 yield from objective_diagnostics(value, path, locator)
+            continue
+        if parse == "pipeline":
+            problem = pipeline_problem(value) if isinstance(value, str) else None
+            if problem:
+                offset, message = problem
+                yield Diagnostic(expression_locations(value, path, locator)[min(offset, len(value))], path, message)
             continue
         try:
             _PARSERS[parse](value, schema)

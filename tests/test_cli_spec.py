@@ -109,7 +109,7 @@ def test_compile_errors_exit_2_with_location(tmp_path, capsys):
 
 
 def test_internal_errors_exit_1_without_traceback(monkeypatch, capsys):
-    import penspec.runtime.cli_spec as cli_spec
+    import penspec.runtime.cli.spec as cli_spec
 
     def broken(spec):
         raise ZeroDivisionError("boom")

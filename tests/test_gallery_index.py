@@ -12,14 +12,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from gallery_pieces import GALLERY, needs_download, plan_of
+from tests.support.gallery_pieces import GALLERY, needs_download, plan_of
 from PIL import Image
+
+from penspec.spec.units import MM_PER_IN
 
 PIECES = sorted(p.name for p in GALLERY.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 PIECE_FILES = ("spec.yaml", "README.md", "plan.json", "render.json", "preview.png")
 MAX_LONG_SIDE_PX = 1200
 MAX_PREVIEW_BYTES = 300_000
-MM_PER_IN = 25.4
 
 _MADE_BY = re.compile(r"made by:?\s*`(penspec build [^`]+)`", re.IGNORECASE)
 

@@ -6,13 +6,12 @@ before committing). Goldens hold no absolute paths, dates or versions.
 
 from __future__ import annotations
 
-import difflib
 import re
 
 import pytest
-from gallery_pieces import GALLERY, needs_download, plan_of
+from tests.support.gallery_pieces import GALLERY, needs_download, plan_of
 from penspec.compiler import Plan
-from penspec.spec.atomic import atomic_write
+from tests.support.golden import check_golden
 
 PIECES = sorted(p.name for p in GALLERY.iterdir() if (p / "spec.yaml").is_file())
 
@@ -23,16 +22,7 @@ def test_the_gallery_has_its_pieces():
 
 @pytest.mark.parametrize("piece", PIECES)
 def test_plan_matches_golden(piece, request):
-    text = plan_of(piece).to_json()
-    golden = GALLERY / piece / "plan.json"
-    if request.config.getoption("--update-golden"):
-        atomic_write(golden, text)
-        return
-    assert golden.is_file(), f"no golden for {piece}: run pytest {__file__} --update-golden"
-    expected = golden.read_text(encoding="utf-8")
-    if text != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), f"{piece}/plan.json (golden)", f"{piece} (compiled)"))
-        pytest.fail(f"{piece}: the compiled plan differs from its golden (run with --update-golden if intended):\n{diff}")
+    check_golden(request, GALLERY / piece / "plan.json", plan_of(piece).to_json(), f"{piece}/plan.json")
 
 
 @pytest.mark.parametrize("piece", PIECES)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clirun import run_cli
-from invalid_corpus import INVALID, expectation
+from tests.support.clirun import run_cli
+from tests.support.invalid_corpus import INVALID, expectation
 
 CASES = sorted(INVALID.glob("*.yaml"))
 

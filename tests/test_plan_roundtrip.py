@@ -1,4 +1,4 @@
-from factories import make_plan
+from tests.support.factories import make_plan
 
 from penspec.compiler.plan import Plan
 

@@ -25,13 +25,24 @@ PENS_DIR = "pens"
 PREVIEW = "preview.png"
 PLOT_SCRIPT = "plot.py"
 
-__all__ = ["emit_all", "pen_file_name"]
+REPORT_FILES = ("report.json", "report.md")
+
+__all__ = ["emit_all", "output_names", "pen_file_name"]
 
 
 def pen_file_name(index: int, pen_id: str) -> str:
     """``<n>-<pen id>.svg`` with n the pen's 1-based spec position; odd characters become ``_``."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", pen_id).lstrip(".") or "pen"
     return f"{index + 1}-{safe}.svg"
+
+
+def output_names(plan: Plan, stem: str, *, preview: bool = True) -> list[str]:
+    """Every file :func:`emit_all` may write, relative to the build folder (a pen that draws
+    nothing gets no file)."""
+    names = [f"{stem}.svg", *(f"{PENS_DIR}/{pen_file_name(pen.index, pen.id)}" for pen in plan.pens), PLOT_SCRIPT]
+    if preview:
+        names.append(PREVIEW)
+    return names + list(REPORT_FILES)
 
 
 def emit_all(
@@ -73,7 +84,6 @@ def emit_all(
         name = f"{PENS_DIR}/{pen_file_name(by_id[pen_id].index, pen_id)}"
         pen_files[pen_id] = name
         written.append(atomic_write(out_dir / name, text))
-    _remove_stale_pen_files(out_dir / PENS_DIR, set(pen_files.values()))
 
     written.append(atomic_write(out_dir / PLOT_SCRIPT, plot_script(plan, [layer.label for layer in layers], svg_name)))
     (out_dir / PLOT_SCRIPT).chmod(0o755)
@@ -84,13 +94,13 @@ def emit_all(
 
         written.append(write_preview(plan, layers, out_dir / PREVIEW))
         files["preview"] = PREVIEW
-    files["report"] = ["report.json", "report.md"]
+    files["report"] = list(REPORT_FILES)
 
     report = build_report(
         plan, raw, optimized, layers, svg_name=svg_name, files=files, provenance=provenance, metrics=metrics, warnings=warnings
     )
-    written.append(atomic_write(out_dir / "report.json", report_json(report)))
-    written.append(atomic_write(out_dir / "report.md", report_markdown(report)))
+    written.append(atomic_write(out_dir / REPORT_FILES[0], report_json(report)))
+    written.append(atomic_write(out_dir / REPORT_FILES[1], report_markdown(report)))
     return written
 
 
@@ -103,12 +113,3 @@ def _drawing_warnings(drawings: tuple[PenDrawing, ...]) -> list[str]:
         if len(drawing.lines) == 0:
             out.append(f"pen {drawing.pen.id!r} draws nothing: it gets no layer, no pen file and no pen change")
     return out
-
-
-def _remove_stale_pen_files(pens_dir: Path, keep: set[str]) -> None:
-    """A rebuild with other pens must not leave an old pen's SVG beside the new ones."""
-    if not pens_dir.is_dir():
-        return
-    for path in pens_dir.glob("*.svg"):
-        if f"{PENS_DIR}/{path.name}" not in keep:
-            path.unlink()

@@ -25,11 +25,12 @@ import vpype as vp
 
 from penspec.compiler.plan import PenPlan, Plan
 from penspec.runtime.scene import Scene
-from penspec.spec.errors import PenspecError, StageError
+from penspec.spec.errors import EmitError
+from penspec.spec.model import Size
+from penspec.spec.units import PX_PER_MM
 
 from .labels import LayerLabel, compose
 
-PX_PER_MM = vp.convert_length("1mm")  # vpype's unit is the CSS px, 1/96 in
 FLATTEN_TOLERANCE_MM = 0.01  # chord error of flattened curves; a fine nib is 0.1 mm or more
 NIB_FRACTION = 0.05  # and never more than this share of the pen's width
 MAX_PIECES = 1024
@@ -107,11 +108,11 @@ def page_size_px(plan: Plan) -> tuple[float, float]:
 
 def check_scene(plan: Plan, scene: Scene) -> None:
     """The scene must be drawn on this plan's canvas with this plan's pens."""
-    want = (plan.canvas.height_px, plan.canvas.width_px)
-    if tuple(scene.size) != want:
-        raise PenspecError(f"the scene is {scene.size[1]}x{scene.size[0]} px but the plan's canvas is {want[1]}x{want[0]} px")
+    want = Size(plan.canvas.width_px, plan.canvas.height_px)
+    if scene.size != want:
+        raise EmitError(f"the scene is {scene.size.width}x{scene.size.height} px but the plan's canvas is {want.width}x{want.height} px")
     if scene.stroke_count and (scene.stroke_pen.min() < 0 or scene.stroke_pen.max() >= len(plan.pens)):
-        raise PenspecError(f"the scene uses pen index {int(scene.stroke_pen.max())} but the plan has {len(plan.pens)} pens")
+        raise EmitError(f"the scene uses pen index {int(scene.stroke_pen.max())} but the plan has {len(plan.pens)} pens")
 
 
 def pen_drawings(plan: Plan, scene: Scene) -> tuple[PenDrawing, ...]:
@@ -156,8 +157,8 @@ def optimize_travel(drawings: Sequence[PenDrawing], pipeline: str) -> tuple[PenD
 
     try:
         optimized = vpype_cli.execute(pipeline, document)
-    except Exception as exc:  # vpype reports bad pipelines with its own (click) exceptions
-        raise StageError("emit", None, PenspecError(f"plot.pipeline {pipeline!r}: {exc}")) from exc
+    except Exception as exc:  # the spec's pipeline was read at validate time; this is vpype failing to run it
+        raise EmitError(f"plot.pipeline {pipeline!r}: {type(exc).__name__}: {exc}") from exc
     out = []
     for number, drawing in enumerate(drawings, start=1):
         lines = optimized.layers.get(number, vp.LineCollection())
@@ -223,15 +224,17 @@ def plot_layers(plan: Plan, drawings: Sequence[PenDrawing]) -> tuple[PlotLayer, 
     return tuple(layers)
 
 
-def layers_document(plan: Plan, layers: Sequence[PlotLayer], *, pause_first: bool = True) -> vp.Document:
+def layers_document(plan: Plan, layers: Sequence[PlotLayer], *, pauses: bool = True) -> vp.Document:
     """A vpype Document of plot layers with AxiDraw labels, pen colours and nib widths.
 
-    With ``pause_first=False`` the first layer loses its ``!`` (a single pen's file starts with
-    that pen loaded; there is nothing to pause for).
+    With ``pauses=False`` no layer keeps its ``!``: a single pen's file starts with that pen
+    loaded, and AxiDraw cannot plot a ``!`` layer on its own (in ``layers`` mode it pauses
+    before drawing anything, and ``res_plot`` does not resume a pause at 0 mm), so the report's
+    per-layer axicli commands plot from the pen files.
     """
     document = vp.Document(page_size=page_size_px(plan))
-    for i, layer in enumerate(layers):
-        label = layer.label if pause_first or i > 0 else replace(layer.label, pause=False)
+    for layer in layers:
+        label = layer.label if pauses else replace(layer.label, pause=False)
         document.add(layer.lines.clone(layer.lines), layer.number)
         props = document.layers[layer.number]
         props.set_property(vp.METADATA_FIELD_NAME, compose(label))

@@ -20,9 +20,9 @@ from PIL import Image
 from penspec.compiler.plan import Plan
 from penspec.spec.atomic import atomic_write
 
-from .document import PX_PER_MM, PlotLayer
+from penspec.spec.units import MM_PER_IN, PX_PER_MM
 
-MM_PER_IN = 25.4
+from .document import PlotLayer
 
 
 def preview_size(plan: Plan, dpi: int) -> tuple[int, int]:

@@ -2,9 +2,10 @@
 estimated time and the matching ``axicli`` command; totals; warnings from every emitter.
 
 Times come from AxiDraw's motion model (:mod:`penspec.compiler.motion`) on the real plotted
-paths in mm: each layer starts and ends at home (the page's top-left corner), as AxiDraw plots a
-layer; a pen's ``+D`` delay is spent once at the start of each of its layers. Pen changes are
-waits for a person and are not in the time.
+paths in mm: each layer starts and ends at home, as AxiDraw plots a layer: the page's top-left
+corner, or its top-right corner for a portrait page, which AxiDraw turns to plot
+(:func:`penspec.compiler.axidraw.home_on_page`); a pen's ``+D`` delay is spent once at the start
+of each of its layers. Pen changes are waits for a person and are not in the time.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from penspec.compiler.axidraw import home_on_page, rotated
 from penspec.compiler.motion import MotionSettings, PlotTime, plot_time, polyline_length
 from penspec.compiler.plan import PenPlan, Plan
-from penspec.runtime.checkpoint import reink_summary
+from penspec.runtime.look import reink_summary
 
 from .document import PenDrawing, PlotLayer, points_mm
+from .plotflow import PROGRESS_SVG, hms
 
-PROGRESS_SVG = "plot-progress.svg"
+# AxiDraw layer names carry +H, +S and +D only: these pen settings are lost when the layered SVG
+# is plotted whole (Inkscape's AxiDraw extension, axicli -m plot), which uses its own values.
+NOT_IN_LAYER_NAMES = ("speed_penup", "pen_pos_up")
+AXIDRAW_DEFAULTS = {"speed_penup": 75, "pen_pos_up": 60}
+SETTING_WORDS = {"speed_penup": "pen-up speed", "pen_pos_up": "pen-up height"}
 
 
 def motion_settings(plan: Plan, pen: PenPlan) -> MotionSettings:
@@ -45,16 +52,26 @@ class LayerEstimate:
         return self.time.total_s + self.delay_s
 
 
+def home_mm(plan: Plan) -> tuple[float, float]:
+    """Where the pen starts and ends each layer, in page mm (the top-right corner when turned)."""
+    return home_on_page(plan.paper.width_mm, plan.paper.height_mm)
+
+
 def estimate_layer(plan: Plan, layer: PlotLayer) -> LayerEstimate:
-    time = plot_time(points_mm(layer.lines), motion_settings(plan, layer.pen))
+    time = plot_time(points_mm(layer.lines), motion_settings(plan, layer.pen), home_mm(plan))
     return LayerEstimate(layer=layer, time=time, delay_s=(layer.label.delay_ms or 0) / 1000.0)
 
 
-def axicli_command(plan: Plan, layer: PlotLayer, svg_name: str) -> str:
-    """The ``axicli`` twin of plotting one layer with the spec's settings."""
+def axicli_command(plan: Plan, layer: PlotLayer, pen_file: str) -> str:
+    """The ``axicli`` twin of plotting one layer with the spec's settings.
+
+    It plots from the pen's own SVG, which has no ``!`` marks: on a ``!`` layer AxiDraw pauses
+    at 0 mm before drawing anything, and ``res_plot`` cannot resume a pause at 0 mm. Auto-rotate
+    is left on (axicli's default), as plot.py plots.
+    """
     pen = layer.pen
     args = [
-        "axicli", svg_name, "-m", "layers", "-l", str(layer.number), "-L", str(plan.plot.model),
+        "axicli", pen_file, "-m", "layers", "-l", str(layer.number), "-L", str(plan.plot.model),
         "-s", str(pen.speed_pendown), "-S", str(pen.speed_penup), "-a", str(plan.plot.accel),
         "-d", str(pen.pen_pos_down), "-u", str(pen.pen_pos_up), "-o", PROGRESS_SVG,
     ]
@@ -79,8 +96,8 @@ def build_report(
     for before, after in zip(raw, optimized, strict=True):
         pen = before.pen
         settings = motion_settings(plan, pen)
-        travel_before = plot_time(points_mm(before.lines), settings).travel_mm
-        travel_after = plot_time(points_mm(after.lines), settings).travel_mm
+        travel_before = plot_time(points_mm(before.lines), settings, home_mm(plan)).travel_mm
+        travel_after = plot_time(points_mm(after.lines), settings, home_mm(plan)).travel_mm
         own = [e for e in estimates if e.layer.pen.id == pen.id]
         pens.append(
             {
@@ -97,7 +114,8 @@ def build_report(
                 "lifts": sum(e.time.lifts for e in own),
                 "time_s": _r(sum(e.total_s for e in own)),
                 "max_draw_length_mm": pen.max_draw_length_mm,
-                "layers": [_layer_entry(plan, e, svg_name) for e in own],
+                "not_in_layer_names": {name: getattr(pen, name) for name in NOT_IN_LAYER_NAMES},
+                "layers": [_layer_entry(plan, e, str(dict(files.get("pens") or {}).get(pen.id, svg_name))) for e in own],
             }
         )
     totals = {
@@ -116,7 +134,8 @@ def build_report(
         "source": plan.source,
         "provenance": dict(provenance),
         "paper": {"name": plan.paper.name, "width_mm": plan.paper.width_mm, "height_mm": plan.paper.height_mm,
-                  "margin_mm": plan.paper.margin_mm, "color": plan.paper.color},
+                  "margin_mm": plan.paper.margin_mm, "color": plan.paper.color,
+                  "rotated": rotated(plan.paper.width_mm, plan.paper.height_mm), "home_mm": list(home_mm(plan))},
         "plot": {"model": plan.plot.model, "model_name": plan.plot.model_name, "optimize": plan.plot.optimize,
                  "pipeline": plan.plot.pipeline if plan.plot.optimize else "", "accel": plan.plot.accel,
                  "pause_between_pens": plan.plot.pause_between_pens},
@@ -146,6 +165,8 @@ def report_markdown(report: Mapping) -> str:
         f"margin {report['paper']['margin_mm']:g} mm) on AxiDraw model {report['plot']['model']} "
         f"({_md(report['plot']['model_name'])}), acceleration {report['plot']['accel']} %.",
         "",
+        _placement(report),
+        "",
         f"Travel optimisation: `{report['plot']['pipeline']}`" if report["plot"]["optimize"] else "Travel optimisation: off",
         "",
         "| pen | colour | width mm | strokes | paths | ink m | pen-up m before | pen-up m after | lifts | time |",
@@ -154,20 +175,25 @@ def report_markdown(report: Mapping) -> str:
     for p in report["pens"]:
         lines.append(
             f"| {_md(p['id'])} | {p['color']} | {p['width_mm']:g} | {p['strokes']} | {p['paths']} | {p['ink_mm'] / 1000:.2f} "
-            f"| {p['penup_mm_before'] / 1000:.2f} | {p['penup_mm_after'] / 1000:.2f} | {p['lifts']} | {_hms(p['time_s'])} |"
+            f"| {p['penup_mm_before'] / 1000:.2f} | {p['penup_mm_after'] / 1000:.2f} | {p['lifts']} | {hms(p['time_s'])} |"
         )
     lines.append(
         f"| **total** | | | {t['strokes']} | {t['paths']} | {t['ink_mm'] / 1000:.2f} | {t['penup_mm_before'] / 1000:.2f} "
-        f"| {t['penup_mm_after'] / 1000:.2f} | {t['lifts']} | {_hms(t['time_s'])} |"
+        f"| {t['penup_mm_after'] / 1000:.2f} | {t['lifts']} | {hms(t['time_s'])} |"
     )
     lines += ["", "Pen-up lengths run from home to home over one pen's paths; times follow AxiDraw's motion model "
-              "and leave out pen changes.", "", "## Layers, in plotting order", ""]
+              "and leave out pen changes.", "", "## Layers, in plotting order", "",
+              "Each command plots one layer from its pen's SVG (pens/ has no `!` pauses), as plot.py does.", ""]
     for p in report["pens"]:
         for layer in p["layers"]:
             pause = " (pauses first)" if layer["pause"] else ""
             lines.append(f"- layer {layer['number']} `{_md(layer['label'])}`{pause}: {layer['ink_mm'] / 1000:.2f} m ink, "
-                         f"{layer['lifts']} lifts, {_hms(layer['time_s'])}")
+                         f"{layer['lifts']} lifts, {hms(layer['time_s'])}")
             lines.append(f"  `{layer['axicli']}`")
+    lines += ["", "## Settings the layer names cannot carry", "", _lost_settings_note(report), ""]
+    for p in report["pens"]:
+        lost = p.get("not_in_layer_names") or {}
+        lines.append(f"- {_md(p['id'])}: " + ", ".join(f"{SETTING_WORDS[k]} {v} %" for k, v in lost.items()))
     if "objective" in report:
         obj = report["objective"]
         lines += ["", "## Objective", ""]
@@ -188,7 +214,7 @@ def report_markdown(report: Mapping) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _layer_entry(plan: Plan, estimate: LayerEstimate, svg_name: str) -> dict:
+def _layer_entry(plan: Plan, estimate: LayerEstimate, pen_file: str) -> dict:
     layer = estimate.layer
     return {
         "number": layer.number,
@@ -204,8 +230,29 @@ def _layer_entry(plan: Plan, estimate: LayerEstimate, svg_name: str) -> dict:
         "servo_s": _r(estimate.time.servo_s),
         "delay_s": _r(estimate.delay_s),
         "time_s": _r(estimate.total_s),
-        "axicli": axicli_command(plan, layer, svg_name),
+        "axicli": axicli_command(plan, layer, pen_file),
     }
+
+
+def _placement(report: Mapping) -> str:
+    paper = report["paper"]
+    if paper.get("rotated"):
+        return ("The page is portrait: AxiDraw turns it a quarter turn to plot it (auto-rotate, on in plot.py, "
+                "`penspec plot`, axicli and Inkscape). Lay the page's long side along the plotter's long travel "
+                "and the page's top edge along the plotter's home side, its top-right corner at the home corner (where the "
+                "pen sits when a plot starts).")
+    return "The pen starts and ends at the page's top-left corner, the plotter's home."
+
+
+def _lost_settings_note(report: Mapping) -> str:
+    svg = report["files"].get("layered_svg", "the layered SVG")
+    return (
+        "AxiDraw layer names carry a pen's pen-down height (+H), pen-down speed (+S) and delay (+D) only. These "
+        "settings are honoured only by plot.py, `penspec plot` and the per-layer axicli commands above; "
+        f"plotting `{_md(svg)}` whole (Inkscape's AxiDraw extension, `axicli -m plot`) uses that software's own "
+        f"pen-up speed and height for every pen (AxiDraw's defaults: {AXIDRAW_DEFAULTS['speed_penup']} % and "
+        f"{AXIDRAW_DEFAULTS['pen_pos_up']} %):"
+    )
 
 
 def _split_warnings(plan: Plan, layers: Sequence[PlotLayer]) -> list[str]:
@@ -224,11 +271,6 @@ def _split_warnings(plan: Plan, layers: Sequence[PlotLayer]) -> list[str]:
 
 def _r(value: float) -> float:
     return round(float(value), 3)
-
-
-def _hms(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def _md(text: str) -> str:

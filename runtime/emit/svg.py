@@ -50,12 +50,12 @@ def layered_svg(plan: Plan, layers: Sequence[PlotLayer], provenance: Mapping[str
 
 
 def pen_svgs(plan: Plan, layers: Sequence[PlotLayer], provenance: Mapping[str, object]) -> dict[str, str]:
-    """One SVG per pen (pen id -> text), same page and positions as the layered SVG."""
+    """One SVG per pen (pen id -> text), same page and positions as the layered SVG, no ``!`` marks."""
     out: dict[str, str] = {}
     for pen in sorted(plan.pens, key=lambda p: p.index):
         own = [layer for layer in layers if layer.pen.id == pen.id]
         if own:
-            out[pen.id] = _write(plan, layers_document(plan, own, pause_first=False), provenance, penup=False)
+            out[pen.id] = _write(plan, layers_document(plan, own, pauses=False), provenance, penup=False)
     return out
 
 

@@ -15,6 +15,8 @@ from typing import Callable, Mapping, Sequence
 
 from torch import Tensor
 
+from penspec.spec.model import Size
+
 from .errors import BackendUnavailableError, RenderError
 from .flatten import flatten_cubics
 from .inputs import check_inputs
@@ -96,7 +98,7 @@ def render(
     stroke_width: Tensor,
     stroke_pen: Tensor,
     pen_rgb: Tensor,
-    size: Sequence[int],
+    size: Size | Sequence[int],
     *,
     pen_opacity: Tensor | None = None,
     paper: Sequence[float] | Tensor = (1.0, 1.0, 1.0),
@@ -116,7 +118,8 @@ def render(
         stroke_width: float [S], full nib width in px.
         stroke_pen: long [S], the pen of each stroke.
         pen_rgb: float [P, 3], pen colours in [0, 1].
-        size: (H, W) of the canvas in px.
+        size: the canvas in px: a :class:`~penspec.spec.model.Size` (width, height), or a
+            plain (H, W) pair like an image's shape.
         pen_opacity: float [P] (default 1): how much of its colour a pen lays down.
         paper: the paper's colour, 3 floats.
         views: optional float [B, 3, 3] homographies from canvas px to view px; renders B views

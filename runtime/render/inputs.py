@@ -8,6 +8,8 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
+from penspec.spec.model import Size
+
 from .errors import RenderError
 
 
@@ -46,7 +48,10 @@ def _shape(name: str, t: Tensor, *dims: int | None) -> None:
         raise RenderError(f"{name} must have shape [{want}], got {list(t.shape)}")
 
 
-def _pixels(name: str, value: Sequence[int]) -> tuple[int, int]:
+def _pixels(name: str, value: Size | Sequence[int]) -> tuple[int, int]:
+    """(height, width): a :class:`Size` by its names, any other pair as (height, width)."""
+    if isinstance(value, Size):
+        value = (value.height, value.width)
     try:
         h, w = (int(v) for v in value)
     except (TypeError, ValueError):

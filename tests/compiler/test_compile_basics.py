@@ -1,7 +1,7 @@
 import dataclasses
 
 import pytest
-from compile_fixtures import make_spec
+from tests.support.compile_fixtures import make_spec
 
 from penspec.compiler import PASSES, Plan, compile_spec
 from penspec.compiler.context import Context
@@ -53,7 +53,7 @@ def test_spec_hash_follows_values_not_locations():
 
 
 def test_independent_problems_are_reported_together():
-    from compile_fixtures import channel, objective, optimize, paper, pen, tile
+    from tests.support.compile_fixtures import channel, objective, optimize, paper, pen, tile
 
     from penspec.spec.errors import CompileError
 

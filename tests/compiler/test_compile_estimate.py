@@ -2,7 +2,7 @@ import dataclasses
 import math
 
 import pytest
-from compile_fixtures import finetune, make_spec, optimize, paper, pen, tile
+from tests.support.compile_fixtures import finetune, make_spec, optimize, paper, pen, tile
 
 from penspec.compiler import compile_spec
 from penspec.compiler.estimate import pen_time_s, stroke_length_mm, travel_mm

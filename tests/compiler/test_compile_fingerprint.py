@@ -5,7 +5,7 @@ settings only the emitters read change neither."""
 import dataclasses
 
 import pytest
-from compile_fixtures import finetune, make_spec, optimize, paper, pen, tile
+from tests.support.compile_fixtures import finetune, make_spec, optimize, paper, pen, tile
 
 from penspec.compiler import compile_spec
 from penspec.spec.model import Output, Term

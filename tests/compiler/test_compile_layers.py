@@ -1,7 +1,7 @@
 import dataclasses
 
 import pytest
-from compile_fixtures import channel, make_spec, objective, tv
+from tests.support.compile_fixtures import channel, make_spec, objective, tv
 
 from penspec.compiler import compile_spec
 from penspec.compiler.layers import layer_tables

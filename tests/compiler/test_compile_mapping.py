@@ -1,12 +1,13 @@
 import dataclasses
 
 import pytest
-from compile_fixtures import line_of, make_spec, optimize, paper, pen
+from tests.support.compile_fixtures import line_of, make_spec, optimize, paper, pen
 
 from penspec.compiler import compile_spec
-from penspec.compiler.axidraw import MODELS
+from penspec.compiler.axidraw import MODELS, home_on_page, plotted_size
 from penspec.compiler.mapping import MIN_PEN_PX
 from penspec.spec.errors import CompileError
+from penspec.spec.model import Size
 
 
 def test_square_canvas_on_a6_is_centred_vertically():
@@ -55,7 +56,7 @@ def test_too_thin_pen_says_which_pen_and_how_to_fix():
     assert "larger canvas" in d.message and "mm wide" in d.message
     # the suggested canvas really is enough, and so is the suggested pen
     side = int(d.message.split("at least ")[1].split("x")[0])
-    assert compile_spec(dataclasses.replace(spec, canvas=(side, side), stages=(optimize(),))).pens[0].width_px >= MIN_PEN_PX
+    assert compile_spec(dataclasses.replace(spec, canvas=Size(side, side), stages=(optimize(),))).pens[0].width_px >= MIN_PEN_PX
     width = float(d.message.split("a pen at least ")[1].split("mm")[0])
     assert compile_spec(dataclasses.replace(spec, pens=(pen(width_mm=width),))).pens[0].width_px >= MIN_PEN_PX
 
@@ -68,13 +69,20 @@ def test_margins_that_leave_no_area():
 
 
 def test_page_too_big_for_the_model_names_model_and_limits():
-    spec = make_spec(paper=paper("a3"))  # portrait a3 297 x 420 on an A3 model (430 x 297)
+    spec = make_spec(paper=paper("a2"))  # portrait a2 420 x 594, turned 594 x 420, on an A3 model (430 x 297)
     with pytest.raises(CompileError) as err:
         compile_spec(spec)
-    (d,) = err.value.diagnostics
+    (d,) = [d for d in err.value.diagnostics if d.path == "$.plot.model"]
     assert d.path == "$.plot.model" and d.location.line == line_of("$.plot.model")
     assert "AxiDraw V3/A3, SE/A3" in d.message and "430mm x 297mm" in d.message
-    assert "landscape: true" in d.message
+    assert "plot.model: 6 (AxiDraw SE/A2)" in d.message
+
+
+def test_a_portrait_page_fits_as_axidraw_turns_it():
+    # AxiDraw's auto_rotate turns a portrait page: a3 portrait (297 x 420) plots as 420 x 297 on an A3 model
+    compile_spec(make_spec(paper=paper("a3")))
+    assert plotted_size(297, 420) == (420, 297) and plotted_size(420, 297) == (420, 297)
+    assert home_on_page(297, 420) == (297, 0) and home_on_page(420, 297) == (0, 0)
 
 
 def test_plot_plan_from_the_model_table():

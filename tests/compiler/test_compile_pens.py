@@ -1,7 +1,7 @@
 import dataclasses
 
 import pytest
-from compile_fixtures import make_spec, optimize, pen
+from tests.support.compile_fixtures import make_spec, optimize, pen
 from hypothesis import given
 from hypothesis import strategies as st
 

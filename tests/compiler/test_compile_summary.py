@@ -1,4 +1,4 @@
-from compile_fixtures import finetune, make_spec, optimize, paper, tile
+from tests.support.compile_fixtures import finetune, make_spec, optimize, paper, tile
 
 from penspec.compiler import compile_spec
 from penspec.compiler.summary import duration, length, summarize

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from factories import make_plan
+from tests.support.factories import make_plan
 from penspec.compiler.plan import AugmentPlan
 from penspec.runtime.augment import (
     HELD_OUT,

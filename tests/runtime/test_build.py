@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 
 import pytest
-from build_fixtures import output_files, write_tiny
+from tests.support.build_fixtures import output_files, write_tiny
 from click.testing import CliRunner
-from penspec.runtime.build import BuildOptions, build, piece_name, plain_svg
+from penspec.runtime.build import BuildOptions, build, piece_name
 from penspec.runtime.progress import SilentReporter
 from penspec.spec.errors import MissingResourceError, SpecError
 
@@ -132,13 +131,6 @@ def test_default_output_dir_and_piece_name(tmp_path, monkeypatch):
     result = build(spec, BuildOptions(device="cpu"))
     assert result.out_dir.resolve() == (tmp_path / "build" / "hello").resolve()
     assert (tmp_path / "build" / "hello" / "hello.svg").is_file()
-
-
-def test_plain_svg_fallback(built):
-    _, result, _ = built
-    root = ET.fromstring(plain_svg(result.plan, result.scene))
-    paths = root.findall(".//{http://www.w3.org/2000/svg}path")
-    assert len(paths) == result.scene.stroke_count
 
 
 def test_learned_pens_end_on_real_pens(tmp_path):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from factories import make_plan
+from tests.support.factories import make_plan
 from penspec.compiler.plan import NetPlan, TermPlan
 from penspec.runtime.augment import TRAIN, sample_views, view_homographies
 from penspec.runtime.draw import pen_look, render_views

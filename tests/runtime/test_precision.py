@@ -9,8 +9,8 @@ import json
 
 import pytest
 import torch
-from build_fixtures import output_files, write_tiny
-from factories import make_plan
+from tests.support.build_fixtures import output_files, write_tiny
+from tests.support.factories import make_plan
 from penspec.compiler.plan import NetPlan
 from penspec.runtime.build import BuildOptions, build
 from penspec.runtime.checkpoint import StageStore
@@ -126,10 +126,10 @@ def test_every_net_runs_in_every_precision_on_the_cpu(registry_nets, name, preci
     module, side = SHALLOW[name]
     images = torch.rand(1, 3, side, side, generator=torch.Generator().manual_seed(1))
     plan = make_plan()
-    reference = Engine(plan=plan, nets={name: net}, objective=None, device=CPU).features(images).of(name, module)
+    reference = Engine.loaded(plan, {name: net}, None, CPU).features(images).of(name, module)
     for fmt in ("contiguous", "channels_last"):
         numerics = Numerics(precision, ((name, fmt),))
-        engine = Engine(plan=plan, nets={name: net}, objective=None, device=CPU, numerics=numerics)
+        engine = Engine.loaded(plan, {name: net}, None, CPU, numerics=numerics)
         x = images.clone().requires_grad_(True)
         act = engine.features(x).of(name, module)
         assert act.dtype == torch.float32
@@ -145,7 +145,7 @@ def test_every_net_runs_in_every_precision_on_the_cpu(registry_nets, name, preci
 def tiny_engine():
     plan = make_plan(canvas=64, strokes=12)
     nets = {n.name: load_net(n, ".", seed=plan.seed) for n in plan.objective.nets}
-    return Engine(plan=plan, nets=nets, objective=build_objective(plan.objective, nets=nets), device=CPU)
+    return Engine.loaded(plan, nets, build_objective(plan.objective, nets=nets), CPU)
 
 
 class _NanGradient(torch.autograd.Function):
@@ -168,7 +168,7 @@ class _PoisonNet(torch.nn.Module):
 
 
 def poisoned(engine: Engine, precision: str) -> Engine:
-    return dataclasses.replace(engine, nets={"resnet18": _PoisonNet()}, numerics=Numerics(precision))
+    return Engine.loaded(engine.plan, {"resnet18": _PoisonNet()}, engine.objective, engine.device, numerics=Numerics(precision))
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
@@ -191,7 +191,7 @@ def test_fp16_skips_non_finite_steps_then_fails_with_the_step(tiny_engine):
 
 
 def test_fp16_loss_scaling_steps_and_resumes_exactly(tiny_engine):
-    engine = dataclasses.replace(tiny_engine, numerics=Numerics("fp16"))
+    engine = Engine.loaded(tiny_engine.plan, tiny_engine.nets, tiny_engine.objective, CPU, numerics=Numerics("fp16"))
     stage = tiny_engine.plan.stages[0]
     straight = StageRun(engine, stage, initial_strokes(engine.plan))
     for _ in range(3):
@@ -246,7 +246,7 @@ def test_the_precision_option_overrides_the_spec(auto_builds, tmp_path):
     lock = json.loads((result.out_dir / "build.lock").read_text())
     assert lock["precision"] == "fp32"
     svg = (result.out_dir / "tiny.svg").read_text()
-    assert "--precision fp32" in svg
+    assert "--set network.precision=fp32" in svg  # the command that rebuilds it
 
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
@@ -264,11 +264,11 @@ def test_every_net_runs_in_every_precision_on_cuda(registry_nets, name, precisio
     net = registry_nets[name].to(cuda)
     images = torch.rand(2, 3, max(side, 64), max(side, 64), generator=torch.Generator().manual_seed(1)).to(cuda)
     plan = make_plan()
-    reference = Engine(plan=plan, nets={name: net}, objective=None, device=cuda).features(images).of(name, module)
+    reference = Engine.loaded(plan, {name: net}, None, cuda).features(images).of(name, module)
     numerics = resolve(precision, "cuda", (name,), bf16_support(cuda))
     numerics.prepare(net)
     x = images.clone().requires_grad_(True)
-    act = Engine(plan=plan, nets={name: net}, objective=None, device=cuda, numerics=numerics).features(x).of(name, module)
+    act = Engine.loaded(plan, {name: net}, None, cuda, numerics=numerics).features(x).of(name, module)
     assert act.dtype == torch.float32
     act.mean().backward()
     assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 from pathlib import Path
-from build_fixtures import output_files, write_tiny
+from tests.support.build_fixtures import output_files, write_tiny
 
 from penspec.runtime.build import BuildOptions, build
 

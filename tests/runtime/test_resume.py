@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from build_fixtures import output_files, write_tiny
+from tests.support.build_fixtures import output_files, write_tiny
 from penspec.runtime.build import BuildOptions, build
 
 KILL_TIMEOUT_S = 120

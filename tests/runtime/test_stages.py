@@ -7,9 +7,10 @@ import dataclasses
 
 import pytest
 import torch
-from factories import make_plan
-from penspec.compiler.plan import StagePlan
-from penspec.runtime.checkpoint import StageStore, plan_look
+from tests.support.factories import make_plan
+from penspec.compiler.plan import AssignPensPlan, OptimizePlan, StagePlan, TilePlan
+from penspec.runtime.checkpoint import StageStore
+from penspec.runtime.look import plan_look
 from penspec.runtime.nets import load_net
 from penspec.runtime.objectives import build_objective
 from penspec.runtime.progress import SilentReporter
@@ -24,20 +25,22 @@ from penspec.runtime.stages import (
 )
 from penspec.runtime.strokes import init_strokes
 from penspec.spec.errors import StageError
+from penspec.spec.model import Size
 
 
 def stage(kind="optimize", steps=4, **kw) -> StagePlan:
-    values = {"index": 0, "kind": kind, "name": f"0-{kind}", "size": (64, 64), "strokes": 12, "steps": steps, "lr": 1.0,
-              "views": 2, "line": 12, "fingerprint": "ab" * 32}
+    values = {"index": 0, "name": f"0-{kind}", "size": Size(64, 64), "strokes": 12, "line": 12, "fingerprint": "ab" * 32}
+    if kind != "tile":
+        values.update(steps=steps, lr=1.0, views=2)
     values.update(kw)
-    return StagePlan(**values)
+    return {"optimize": OptimizePlan, "tile": TilePlan, "assign_pens": AssignPensPlan}[kind](**values)
 
 
 @pytest.fixture(scope="module")
 def engine():
     plan = make_plan(canvas=64, strokes=12)
     nets = {n.name: load_net(n, ".", seed=plan.seed) for n in plan.objective.nets}
-    return Engine(plan=plan, nets=nets, objective=build_objective(plan.objective, nets=nets), device=torch.device("cpu"))
+    return Engine.loaded(plan, nets, build_objective(plan.objective, nets=nets), torch.device("cpu"))
 
 
 def test_lr_halves_at_half_and_three_quarters():
@@ -53,7 +56,7 @@ def test_temperature_anneals_geometrically():
 def test_initial_region_is_before_any_tile():
     plan = make_plan(canvas=64)
     assert initial_region(plan) == (64, 64)
-    tiled = dataclasses.replace(plan, stages=(stage("tile", steps=0, size=(64, 32), repeat=(4, 2)),))
+    tiled = dataclasses.replace(plan, stages=(stage("tile", size=Size(64, 32), repeat=(4, 2)),))
     assert initial_region(tiled) == (16, 16)
 
 
@@ -95,7 +98,7 @@ def test_points_pushed_outwards_stay_inside_without_piling_on_the_border(engine)
     """60 steps at lr 1 carry a clamped point 41 px outwards: every point of the 64 x 48 region
     ended on its border, and strokes ran along it. Through the bounded map the points slow down
     as they near the border, keep their order and stay strictly inside."""
-    region = (64, 48)
+    region = Size(64, 48)
     strokes = init_strokes(engine.plan, region)
     run = StageRun(PushOutwards(engine.plan), stage(steps=60, size=region), strokes)
     while not run.done:
@@ -265,3 +268,10 @@ def test_ctrl_c_saves_a_checkpoint_then_stops(engine, tmp_path):
     straight = run_stages(eng, RunOptions(out_dir=tmp_path / "straight"))
     assert resumed.outcomes[0].resumed_at == 2
     assert torch.equal(resumed.final.points, straight.final.points)
+
+
+def test_the_runner_has_a_handler_for_every_stage_kind():
+    from penspec.compiler.stages import STAGE_KINDS
+    from penspec.runtime.runner import HANDLERS
+
+    assert set(HANDLERS) == set(STAGE_KINDS)

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import torch
-from factories import make_plan
+from tests.support.factories import make_plan
 from penspec.runtime.scene import Scene
 from penspec.runtime.strokes import (
     Strokes,
@@ -17,6 +17,7 @@ from penspec.runtime.strokes import (
     to_canvas,
     to_free,
 )
+from penspec.spec.model import Size
 
 
 def test_init_is_seeded_and_in_the_region():
@@ -124,8 +125,10 @@ def test_scene_round_trip(tmp_path):
     plan = make_plan(canvas=64, strokes=9)
     s = init_strokes(plan, (64, 40))
     scene = s.to_scene()
-    assert scene.size == (40, 64) and scene.control_points.dtype == np.float64
+    assert scene.size == Size(width=64, height=40) and scene.control_points.dtype == np.float64
     scene.save(tmp_path / "scene.npz")
+    with np.load(tmp_path / "scene.npz") as stored:  # the file keeps the shape order of earlier builds
+        assert stored["size"].tolist() == [40, 64]
     back = Strokes.from_scene(Scene.load(tmp_path / "scene.npz"))
     assert back.region == s.region
     assert torch.allclose(back.control_points(), s.control_points())

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from invalid_corpus import INVALID, expectation
+from tests.support.invalid_corpus import INVALID, expectation
 from penspec.spec import load
 from penspec.spec.errors import SpecError
 

@@ -1,0 +1,1 @@
+"""Fake ``axicli``: the AxiDraw command line over the fake pyaxidraw (``python -m axicli``)."""
