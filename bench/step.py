@@ -169,7 +169,7 @@ def print_table(results: dict[str, dict], keys) -> None:
         cells = []
         for res in results.values():
             v = res[key]
-            cells.append(f"{v:>20.1f}" if isinstance(v, float) else f"{v!s:>20}")
+            cells.append((f"{v:>20.1f}" if abs(v) >= 100 else f"{v:>20.6g}") if isinstance(v, float) else f"{v!s:>20}")
         print(f"{key:{width}}  " + "  ".join(cells))
 
 
