@@ -5,6 +5,8 @@
 - ``checkpoint.pt``: the stage in progress (strokes, optimiser, step, RNG state), rewritten
   every ``checkpoint_every`` steps and on Ctrl-C;
 - ``result.pt`` and ``scene.npz``: the strokes after the stage;
+- ``history.json`` (optimising stages): the objective and each term's score at every step, as
+  the optimiser computed them (a resumed stage carries its earlier steps in the checkpoint);
 - ``stage.json``: written last, it marks the stage complete and says what made it (full
   fingerprint, device type, renderer, the nets' precision and memory formats, the look it was
   optimised under, seconds);
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
 STAGES_DIR = "stages"
 SNAPSHOTS_DIR = "snapshots"
-STAGE_FILES = ("checkpoint.pt", "result.pt", "scene.npz", "stage.json", "metrics.json")
+STAGE_FILES = ("checkpoint.pt", "result.pt", "scene.npz", "stage.json", "metrics.json", "history.json")
 
 
 def save_torch(path: Path, value: dict) -> None:
@@ -104,6 +106,11 @@ class StageStore:
         """The held-out objective measured after this stage (kept for the last stage)."""
         return self.dir / STAGE_FILES[4]
 
+    @property
+    def history_path(self) -> Path:
+        """The objective and term scores of every step (optimising stages)."""
+        return self.dir / STAGE_FILES[5]
+
     def files(self) -> list[Path]:
         """Every file this stage may write."""
         return [self.dir / name for name in STAGE_FILES]
@@ -145,17 +152,28 @@ class StageStore:
 
         return Strokes.from_state_dict(load_torch(self.result_path)["strokes"])
 
-    def save_result(self, strokes: Strokes, seconds: float, final_state: dict | None = None) -> None:
-        """Result (with the stage's final optimiser state, if any), scene, then the completion
-        marker, in that order: a kill in between leaves the stage incomplete, never wrong."""
+    def save_result(self, strokes: Strokes, seconds: float, final_state: dict | None = None, history: dict | None = None) -> None:
+        """Result (with the stage's final optimiser state, if any), scene, the per-step history of
+        an optimising stage, then the completion marker, in that order: a kill in between leaves
+        the stage incomplete, never wrong."""
         payload = {"fingerprint": self.stage.fingerprint, "strokes": strokes.state_dict()}
         if final_state is not None:
             payload["final_state"] = final_state
         save_torch(self.result_path, payload)
         strokes.to_scene().save(self.scene_path)
+        if history is not None:
+            atomic_write(self.history_path, json.dumps({"stage": self.stage.name, **history}) + "\n")
         meta = {**self._identity(), "look": self.look, "seconds": round(seconds, 3), "complete": True}
         atomic_write(self.meta_path, json.dumps(meta, indent=2) + "\n")
         self.checkpoint_path.unlink(missing_ok=True)
+
+    def load_history(self) -> dict | None:
+        """``{"stage", "first_step", "steps": [[score, term, ...], ...]}`` as the stage recorded it;
+        None for a stage that does not optimise or was stored before histories were kept."""
+        try:
+            return json.loads(self.history_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
 
     def _checkpoint_identity(self) -> dict:
         return {**self._identity(), "look": (self.look or {}).get("sha256")}

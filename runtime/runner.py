@@ -41,6 +41,7 @@ from penspec.runtime.strokes import Strokes
 from penspec.spec.atomic import atomic_write
 from penspec.spec.errors import Location, PenspecError, StageError
 
+
 @dataclass(frozen=True)
 class RunOptions:
     out_dir: Path
@@ -58,6 +59,7 @@ class RunResult:
     initial: Strokes  # strokes before the first stage
     final: Strokes
     outcomes: tuple[StageOutcome, ...]
+    histories: tuple[dict | None, ...] = ()  # per stage: its per-step scores (StageStore.load_history's shape)
 
 
 class _Interrupt:
@@ -112,6 +114,7 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
     strokes = initial_strokes(engine.plan, engine.device)
     initial = strokes
     outcomes: list[StageOutcome] = []
+    histories: list[dict | None] = []
     stores = stage_stores(engine.plan, options.out_dir, engine.device.type, engine.backend, engine.numerics.identity())
     for stage, store, reuse in zip(engine.plan.stages, stores, reusable(stores, options), strict=True):
         if reuse:
@@ -120,6 +123,7 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
             meta = store.meta() or {}
             other_look = None if store.same_look() else store.stored_look()
             outcomes.append(StageOutcome(stage.name, stage.kind, stage.fingerprint, True, 0, 0, float(meta.get("seconds", 0.0)), other_look))
+            histories.append(store.load_history())
             continue
         try:
             strokes, outcome = _run_one(engine, stage, strokes, store, options, reporter)
@@ -128,7 +132,8 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
         except Exception as exc:
             raise StageError(stage.name, _origin(stage, options), exc) from exc
         outcomes.append(outcome)
-    return RunResult(initial, strokes, tuple(outcomes))
+        histories.append(store.load_history())
+    return RunResult(initial, strokes, tuple(outcomes), tuple(histories))
 
 
 def _run_one(engine: Engine, stage: StagePlan, strokes: Strokes, store: StageStore, options: RunOptions, reporter: Reporter):
@@ -180,7 +185,7 @@ def _run_steps(engine: Engine, stage: NetStagePlan, strokes: Strokes, store: Sta
                       f"(steps {', '.join(map(str, run.skipped[:10]))}{' ...' if len(run.skipped) > 10 else ''})")
     result = run.result()
     seconds = time.perf_counter() - started
-    store.save_result(result, seconds, final_state=run.state_dict())
+    store.save_result(result, seconds, final_state=run.state_dict(), history=run.history_record())
     reporter.stage_done(stage, seconds)
     return result, StageOutcome(stage.name, stage.kind, stage.fingerprint, False, resumed_at, stage.steps - resumed_at, seconds)
 

@@ -150,6 +150,9 @@ class StageRun:
         self.numerics = getattr(engine, "numerics", FP32)
         self.scaler = torch.amp.GradScaler(engine.device.type) if self.numerics.precision == "fp16" else None
         self.skipped: list[int] = []  # fp16 steps skipped for a non-finite gradient
+        # per step: the objective's score, then each term's score, as the step computed them
+        self.history: list[list[float]] = []
+        self.history_from = 0  # the step history[0] belongs to (later than 0 after resuming an older checkpoint)
 
     def points(self) -> torch.Tensor:
         """Canvas px of the control points now (differentiable in ``param`` for a point stage)."""
@@ -173,7 +176,8 @@ class StageRun:
         h = self.engine.homographies(TRAIN, stage.index, k, stage.views, self.strokes.region)
         self.optimizer.zero_grad(set_to_none=True)
         images = self.engine.view_images(self.strokes, self.points(), self.look(k), h)
-        loss = self.engine.objective.loss(self.engine.features(images))
+        score, terms = self.engine.objective.score_and_terms(self.engine.features(images))
+        loss = -score
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {float(loss)} at step {k}{self._under()}")
         if self.scaler is None:
@@ -183,6 +187,7 @@ class StageRun:
             self.optimizer.step()
         else:
             self._scaled_step(loss, k)
+        self.history.append(torch.stack([v.detach().float().reshape(()) for v in (score, *terms)]).tolist())
         self.next_step = k + 1
         return float(loss.detach())
 
@@ -230,7 +235,12 @@ class StageRun:
             "optimizer": self.optimizer.state_dict(),
             "torch_rng": torch.get_rng_state(),
             **({"scaler": self.scaler.state_dict()} if self.scaler is not None else {}),
+            "history": self.history_record(),
         }
+
+    def history_record(self) -> dict:
+        """The per-step scores so far: ``{"first_step": n, "steps": [[score, term, ...], ...]}``."""
+        return {"first_step": self.history_from, "steps": [list(h) for h in self.history]}
 
     def load_state_dict(self, state: dict) -> None:
         device = self.strokes.points.device
@@ -246,3 +256,6 @@ class StageRun:
         if self.scaler is not None and "scaler" in state:
             self.scaler.load_state_dict(state["scaler"])
         self.next_step = int(state["next_step"])
+        history = state.get("history") or {"first_step": self.next_step, "steps": []}  # older checkpoints kept none
+        self.history_from = int(history["first_step"])
+        self.history = [list(h) for h in history["steps"]]

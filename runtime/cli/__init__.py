@@ -21,6 +21,7 @@ from penspec.spec.errors import PenspecError
 from .build import build_cmd
 from .doctor import doctor_cmd
 from .exits import INPUT_ERRORS, Exit, exit_for
+from .open import open_cmd
 from .plot import plot_cmd
 from .spec import plan_cmd, validate_cmd
 from .test import test_cmd
@@ -34,7 +35,7 @@ def cli() -> None:
     """penspec: YAML artwork specs in, plotter-ready drawings out."""
 
 
-for _command in (validate_cmd, plan_cmd, build_cmd, plot_cmd, doctor_cmd, test_cmd):
+for _command in (validate_cmd, plan_cmd, build_cmd, plot_cmd, open_cmd, doctor_cmd, test_cmd):
     cli.add_command(_command)
 del _command
 
