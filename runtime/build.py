@@ -32,10 +32,11 @@ from pathlib import Path
 
 from penspec.compiler import compile_spec
 from penspec.compiler.fingerprint import sha256_text
-from penspec.compiler.plan import NetStagePlan, Plan
-from penspec.runtime.checkpoint import StageOutcome, StageStore, prune_stale, snapshot_paths
+from penspec.compiler.plan import Plan
+from penspec.runtime.checkpoint import StageOutcome, StageStore, prune_stale, snapshot_paths, snapshots_on_disk
 from penspec.runtime.emit import PAGE, PENS_DIR, emit_all, output_names
 from penspec.runtime.folderlock import RUNNING_FILE, hold_folder
+from penspec.runtime.history import history_json, stage_histories
 from penspec.runtime.lock import LOCK_FILE, outcomes_of, up_to_date, write_lock
 from penspec.runtime.look import reink_summary, reinked_stages
 from penspec.runtime.ownership import Ownership
@@ -232,34 +233,6 @@ def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, opt
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
     return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
-
-
-def stage_histories(plan: Plan, histories) -> list[dict]:
-    """Each optimising stage's per-step scores, as its stage store keeps them (an empty list of
-    steps for a stage stored before histories were kept)."""
-    out = []
-    for stage, record in zip(plan.stages, histories, strict=True):
-        if isinstance(stage, NetStagePlan):
-            record = record or {}
-            out.append({"stage": stage.name, "first_step": int(record.get("first_step", 0)), "steps": record.get("steps", [])})
-    return out
-
-
-def history_json(plan: Plan, history: list[dict]) -> str:
-    """history.json: the columns (the objective, then each term as written), one line per stage."""
-    columns = ["objective"] + [t.text for t in plan.objective.terms]
-    lines = [json.dumps(h, ensure_ascii=False, separators=(",", ":")) for h in history]
-    return '{"columns": ' + json.dumps(columns, ensure_ascii=False) + ',\n "stages": [\n  ' + ",\n  ".join(lines) + "\n]}\n"
-
-
-def snapshots_on_disk(plan: Plan, out_dir: Path) -> list[tuple[str, int, Path]]:
-    """``(stage name, step, path)`` of every snapshot of this plan's stages that is on disk."""
-    out = []
-    for stage in plan.stages:
-        for path in snapshot_paths(out_dir, stage, plan.snapshot_every):
-            if path.is_file():
-                out.append((stage.name, int(path.stem.rsplit("-", 1)[1]), path))  # <stage name>-<step:05d>.png
-    return out
 
 
 def spec_text(spec: Spec) -> str | None:

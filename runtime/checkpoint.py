@@ -328,6 +328,16 @@ def snapshot_paths(out_dir: Path, stage: StagePlan, every: int) -> list[Path]:
     return [snapshot_path(out_dir, stage, k) for k in range(every, stage.steps + 1, every)]
 
 
+def snapshots_on_disk(plan: Plan, out_dir: Path) -> list[tuple[str, int, Path]]:
+    """``(stage name, step, path)`` of every snapshot of this plan's stages that is on disk."""
+    out = []
+    for stage in plan.stages:
+        for path in snapshot_paths(out_dir, stage, plan.snapshot_every):
+            if path.is_file():
+                out.append((stage.name, int(path.stem.rsplit("-", 1)[1]), path))  # <stage name>-<step:05d>.png
+    return out
+
+
 def prune_stale(owned: Ownership, plan: Plan) -> list[str]:
     """Delete the stored stages no stage of ``plan`` uses any more, file by file and only what
     a build recorded writing (see :mod:`penspec.runtime.ownership`); returns what was deleted."""
