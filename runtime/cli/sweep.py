@@ -27,12 +27,14 @@ from .spec import set_option
               help="Run each point as a Ray task: alone (last, or before another option), on a local Ray runtime; "
                    "--ray=ADDRESS joins that Ray cluster. Needs pip install 'penspec[ray]'.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where to optimise.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default=None,
+              help="The nets' precision for every point, overriding the spec's network.precision.")
 @click.option("--renderer", type=click.Choice(["torch", "diffvg"]), default="torch", show_default=True, help="Differentiable renderer backend.")
 @click.option("--force", is_flag=True, help="Rerun every stage of every point.")
 @click.option("--into-existing", is_flag=True,
               help="Write into folders that already hold other files; penspec never changes or deletes a file it did not write.")
 def sweep_cmd(spec: str, vary: tuple[str, ...], overrides: tuple[str, ...], out_dir: str | None, zipped: bool, jobs: int,
-              ray: str | None, device: str, renderer: str, force: bool, into_existing: bool) -> Exit:
+              ray: str | None, device: str, precision: str | None, renderer: str, force: bool, into_existing: bool) -> Exit:
     """Build SPEC once per point of a grid of values: the spec's sweep: section and each --vary.
 
     Every point is compiled before anything runs; each is then an ordinary build in its own
@@ -42,6 +44,8 @@ def sweep_cmd(spec: str, vary: tuple[str, ...], overrides: tuple[str, ...], out_
     from penspec.runtime.sweep import BUILT, FAILED, UP_TO_DATE, SweepOptions, run_sweep
 
     reporter = RichSweepReporter()
+    if precision:  # as for penspec build: network.precision set from the command line
+        overrides = (*overrides, f"network.precision={precision}")
     options = SweepOptions(out_dir=out_dir, vary=tuple(vary), overrides=tuple(overrides), zipped=zipped, jobs=jobs, ray=ray,
                            device=device, renderer=renderer, force=force, into_existing=into_existing)
     result = run_sweep(spec, options, reporter)
