@@ -146,13 +146,13 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
 
         check_memory(plan, device, spec.source)  # before any net is loaded or file written
     numerics = numerics_for(plan, device)
-    reporter.note(f"nets in {numerics.describe()}")
     _check_renderer(options.renderer)
     paths = build_paths(plan, out_dir, piece_name(spec.source))  # recorded before anything is written
     with hold_folder(out_dir, wait=options.wait, into_existing=options.into_existing, claim=paths) as owned:
         done = _up_to_date(out_dir, plan, plan_json, options, reporter)  # the build it waited for may have been this one
         if done is not None:
             return done
+        reporter.note(f"nets in {numerics.describe()}")
         owned.remove_partial_writes()
         atomic_write(out_dir / PLAN_FILE, plan_json)
         with make_deterministic(device):
