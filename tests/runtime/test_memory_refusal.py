@@ -86,3 +86,19 @@ def test_the_library_refuses_too(spec, tmp_path, monkeypatch):
     with pytest.raises(NotEnoughMemoryError, match=r"tiny.yaml:15: stage 2-finetune needs about"):
         build(spec, BuildOptions(out_dir=str(tmp_path / "out"), device="cpu"))
     assert not (tmp_path / "out").exists()
+
+
+def test_cuda_takes_the_free_memory_torch_reports(monkeypatch):
+    import torch
+
+    asked = []
+
+    def mem_get_info(device):
+        asked.append(device)
+        return 3 << 30, 80 << 30
+
+    monkeypatch.setattr(torch.cuda, "mem_get_info", mem_get_info)
+    monkeypatch.setattr(memory, "cpu_available_bytes", lambda: pytest.fail("the CPU's memory was read for a CUDA device"))
+    device = torch.device("cuda", 1)
+    assert memory.available_bytes(device) == (3 << 30, "free on cuda:1 (torch.cuda.mem_get_info)")
+    assert asked == [device]
