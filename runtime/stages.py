@@ -66,8 +66,13 @@ class Engine:
     def objective(self) -> Objective:
         return self._nets_and_objective[1]
 
-    def features(self, images: torch.Tensor) -> Features:
-        return Features(images, {name: net(images) for name, net in self.nets.items()})
+    def features(self, images: torch.Tensor, strokes: Strokes | None = None, points: torch.Tensor | None = None) -> Features:
+        """The views' activations; with ``strokes`` (and their current ``points``) also the
+        control points that terms on the strokes' shape read."""
+        acts = {name: net(images) for name, net in self.nets.items()}
+        if strokes is None:
+            return Features(images, acts)
+        return Features(images, acts, strokes.control_points(points), strokes.segment_stroke)
 
     def homographies(self, purpose: int, stage: int, step: int, views: int, region: Size):
         params = sample_views(self.plan.seed, purpose, stage, step, views, self.plan.augment, region)
@@ -158,8 +163,9 @@ class StageRun:
             group["lr"] = stage.lr if self.learn_pens else lr_at(stage, k)
         h = self.engine.homographies(TRAIN, stage.index, k, stage.views, self.strokes.region)
         self.optimizer.zero_grad(set_to_none=True)
-        images = self.engine.view_images(self.strokes, self.points(), self.look(k), h)
-        loss = self.engine.objective.loss(self.engine.features(images))
+        points = self.points()
+        images = self.engine.view_images(self.strokes, points, self.look(k), h)
+        loss = self.engine.objective.loss(self.engine.features(images, self.strokes, points))
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {float(loss)} at step {k}")
         loss.backward()
