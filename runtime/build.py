@@ -3,11 +3,13 @@
 Order of work: load and validate the spec, compile the plan, open the output folder (a folder
 of other files is refused, see :mod:`penspec.runtime.ownership`); if build.lock shows that the
 folder already holds this exact build (:func:`penspec.runtime.lock.up_to_date`) stop there,
-without importing torch. Otherwise record the files the build will write, write ``plan.json``,
-make sure every resource exists (device, renderer, weights, style images) before anything slow
-starts, run the stages (reusing and resuming through the stage store), measure the objective on
-held-out views, hand the scene to the emitters, then write ``metrics.json`` and ``build.lock``
-and delete what the build made stale. The nets are loaded only when a stage runs or the
+without importing torch. Otherwise check the device and renderer, take the folder's lock (one
+writer per folder, see :mod:`penspec.runtime.folderlock`), record the files the build will
+write, write ``plan.json``, make sure every resource exists (weights, style images) before
+anything slow starts, run the stages (reusing and resuming through the verified stage store),
+measure the objective on held-out views, hand the scene to the emitters, then write
+``metrics.json``, ``history.json`` (the objective at every step of every stage) and
+``build.lock`` and delete what the build made stale. The nets are loaded only when a stage runs or the
 held-out objective must be measured again.
 
 A change to the look only (a pen's colour, nib width or opacity, the paper colour or a paper
@@ -30,9 +32,10 @@ from pathlib import Path
 
 from penspec.compiler import compile_spec
 from penspec.compiler.fingerprint import sha256_text
-from penspec.compiler.plan import Plan
+from penspec.compiler.plan import NetStagePlan, Plan
 from penspec.runtime.checkpoint import StageOutcome, StageStore, prune_stale, snapshot_paths
-from penspec.runtime.emit import PENS_DIR, emit_all, output_names
+from penspec.runtime.emit import PAGE, PENS_DIR, emit_all, output_names
+from penspec.runtime.folderlock import RUNNING_FILE, hold_folder
 from penspec.runtime.lock import LOCK_FILE, outcomes_of, up_to_date, write_lock
 from penspec.runtime.look import reink_summary, reinked_stages
 from penspec.runtime.ownership import Ownership
@@ -46,6 +49,7 @@ from penspec.spec.model import Spec
 
 PLAN_FILE = "plan.json"
 METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.json"  # the stages' per-step scores (each stage's own copy is in its store)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class BuildOptions:
     force: bool = False
     exact: bool = False  # rerun stages optimised under another look, so the result equals a clean build
     into_existing: bool = False  # build into a folder that holds other files (they are never touched)
+    wait: float | None = None  # another build holds the folder: None stops at once, else seconds to wait (math.inf: no limit)
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ def output_dir(spec: Spec, plan: Plan, chosen: str | None) -> Path:
 
 def build_paths(plan: Plan, out_dir: Path, stem: str) -> list[Path]:
     """Every file a build of ``plan`` into ``out_dir`` may write (claimed before it writes)."""
-    paths = [out_dir / name for name in (PLAN_FILE, *output_names(plan, stem), METRICS_FILE, LOCK_FILE)]
+    paths = [out_dir / name for name in (PLAN_FILE, *output_names(plan, stem), METRICS_FILE, HISTORY_FILE, LOCK_FILE, RUNNING_FILE)]
     for stage in plan.stages:
         paths += StageStore(out_dir, stage, "", "").files()
         paths += snapshot_paths(out_dir, stage, plan.snapshot_every)
@@ -110,30 +115,45 @@ def build_paths(plan: Plan, out_dir: Path, stem: str) -> list[Path]:
 
 def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), reporter: Reporter | None = None) -> BuildResult:
     """Build one piece. Raises SpecError / MissingResourceError / OutputFolderError before any
-    work on bad input, StageError for a failure inside a stage, KeyboardInterrupt after
-    checkpointing on Ctrl-C."""
+    work on bad input, FolderBusyError when another build or plot is writing into the folder,
+    StageError for a failure inside a stage, KeyboardInterrupt after checkpointing on Ctrl-C.
+
+    A build that finds the folder up to date only reads; one that writes holds the folder
+    (:func:`penspec.runtime.folderlock.hold_folder`) from before its first write to its last."""
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
     spec = load(spec_path, overrides=options.overrides)
     plan = compile_spec(spec)
     out_dir = output_dir(spec, plan, options.out_dir)
-    owned = Ownership.open(out_dir, into_existing=options.into_existing)  # refuses a folder of other files
+    Ownership.open(out_dir, into_existing=options.into_existing)  # refuses a folder of other files before creating anything
     plan_json = plan.to_json()
-    if not (options.force or options.resume):
-        lock = up_to_date(out_dir, plan, sha256_text(plan_json), device=options.device, renderer=options.renderer, exact=options.exact)
-        if lock is not None and METRICS_FILE in lock.get("outputs", {}):
-            return _already_built(out_dir, plan, lock, options, reporter)
+    done = _up_to_date(out_dir, plan, plan_json, options, reporter)
+    if done is not None:
+        return done
 
     from penspec.runtime.device import make_deterministic, resolve_device
 
     device = resolve_device(options.device)
     _check_renderer(options.renderer)
-    owned.claim(build_paths(plan, out_dir, piece_name(spec.source)))  # recorded before anything is written
-    owned.remove_partial_writes()
-    atomic_write(out_dir / PLAN_FILE, plan_json)
+    paths = build_paths(plan, out_dir, piece_name(spec.source))  # recorded before anything is written
+    with hold_folder(out_dir, wait=options.wait, into_existing=options.into_existing, claim=paths) as owned:
+        done = _up_to_date(out_dir, plan, plan_json, options, reporter)  # the build it waited for may have been this one
+        if done is not None:
+            return done
+        owned.remove_partial_writes()
+        atomic_write(out_dir / PLAN_FILE, plan_json)
+        with make_deterministic(device):
+            return _build(spec, plan, device, owned, plan_json, options, reporter, started)
 
-    with make_deterministic(device):
-        return _build(spec, plan, device, owned, plan_json, options, reporter, started)
+
+def _up_to_date(out_dir: Path, plan: Plan, plan_json: str, options: BuildOptions, reporter: Reporter) -> BuildResult | None:
+    if options.force or options.resume:
+        return None
+    lock = up_to_date(out_dir, plan, sha256_text(plan_json), device=options.device, renderer=options.renderer, exact=options.exact)
+    # a folder built before metrics.json, history.json or the page existed is emitted again (its stages are reused)
+    if lock is not None and {METRICS_FILE, HISTORY_FILE, PAGE} <= set(lock.get("outputs", {})):
+        return _already_built(out_dir, plan, lock, options, reporter)
+    return None
 
 
 def _already_built(out_dir: Path, plan: Plan, lock: dict, options: BuildOptions, reporter: Reporter) -> BuildResult:
@@ -189,9 +209,12 @@ def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, opt
     scene = result.final.to_scene()
     plan_hash = sha256_text(plan_json)
     files = [out_dir / PLAN_FILE]
-    files += emit_all(plan, scene, out_dir, stem=piece_name(spec.source), metrics=metrics,
+    history = stage_histories(plan, result.histories)
+    files += emit_all(plan, scene, out_dir, stem=piece_name(spec.source), metrics=metrics, history=history, spec_text=spec_text(spec),
+                      snapshots=snapshots_on_disk(plan, out_dir),
                       provenance=provenance(spec.source, plan, plan_hash, device.type, options.overrides, options.renderer, reinked))
     files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
+    files.append(atomic_write(out_dir / HISTORY_FILE, history_json(plan, history)))
     files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result.outcomes, time.perf_counter() - started, metrics, files))
     unclaimed = [p for p in files if not owned.owns(p)]
     if unclaimed:  # build_paths must list every file a build writes, or a later build could not clean it up
@@ -201,4 +224,40 @@ def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, opt
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
     return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
+
+
+def stage_histories(plan: Plan, histories) -> list[dict]:
+    """Each optimising stage's per-step scores, as its stage store keeps them (an empty list of
+    steps for a stage stored before histories were kept)."""
+    out = []
+    for stage, record in zip(plan.stages, histories, strict=True):
+        if isinstance(stage, NetStagePlan):
+            record = record or {}
+            out.append({"stage": stage.name, "first_step": int(record.get("first_step", 0)), "steps": record.get("steps", [])})
+    return out
+
+
+def history_json(plan: Plan, history: list[dict]) -> str:
+    """history.json: the columns (the objective, then each term as written), one line per stage."""
+    columns = ["objective"] + [t.text for t in plan.objective.terms]
+    lines = [json.dumps(h, ensure_ascii=False, separators=(",", ":")) for h in history]
+    return '{"columns": ' + json.dumps(columns, ensure_ascii=False) + ',\n "stages": [\n  ' + ",\n  ".join(lines) + "\n]}\n"
+
+
+def snapshots_on_disk(plan: Plan, out_dir: Path) -> list[tuple[str, int, Path]]:
+    """``(stage name, step, path)`` of every snapshot of this plan's stages that is on disk."""
+    out = []
+    for stage in plan.stages:
+        for path in snapshot_paths(out_dir, stage, plan.snapshot_every):
+            if path.is_file():
+                out.append((stage.name, int(path.stem.rsplit("-", 1)[1]), path))  # <stage name>-<step:05d>.png
+    return out
+
+
+def spec_text(spec: Spec) -> str | None:
+    """The spec file as written (for the build's page); None when it cannot be read again."""
+    try:
+        return Path(spec.source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 

@@ -117,7 +117,7 @@ def up_to_date(out_dir: Path, plan: Plan, plan_hash: str, *, device: str, render
         return None
     for stage, entry in zip(plan.stages, lock["stages"], strict=True):
         store = StageStore(out_dir, stage, device_type, renderer)
-        if not store.complete() or file_sha256(store.result_path) != entry.get("result_sha256"):
+        if not store.complete() or store.damage() is not None or file_sha256(store.result_path) != entry.get("result_sha256"):
             return None
     for rel, digest in (lock.get("outputs") or {}).items():
         path = out_dir / rel

@@ -71,8 +71,11 @@ def held_out_metrics(engine: Engine, initial: Strokes, final: Strokes, last: Sta
     """
     look_sha256 = engine.plan.look_sha256
     if all_reused and last.metrics_path.is_file():
-        stored = json.loads(last.metrics_path.read_text(encoding="utf-8"))
-        if stored.get("look_sha256") == look_sha256:
+        try:
+            stored = json.loads(last.metrics_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stored = {}  # unreadable: measured again and rewritten
+        if isinstance(stored, dict) and stored.get("look_sha256") == look_sha256:
             return stored
     metrics = {**objective_metrics(engine, initial, final), "look_sha256": look_sha256}
     atomic_write(last.metrics_path, json.dumps(metrics, indent=2) + "\n")

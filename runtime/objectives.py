@@ -249,10 +249,15 @@ class Objective:
         return [term.score(f) for _, term in self.terms]
 
     def score(self, f: Features) -> torch.Tensor:
+        return self.score_and_terms(f)[0]
+
+    def score_and_terms(self, f: Features) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The weighted sum and each term's own (unweighted) score, from one pass over the terms."""
+        scores = self.term_scores(f)
         total = None
-        for (weight, _), value in zip(self.terms, self.term_scores(f)):
+        for (weight, _), value in zip(self.terms, scores):
             total = weight * value if total is None else total + weight * value
-        return total
+        return total, scores
 
     def loss(self, f: Features) -> torch.Tensor:
         return -self.score(f)

@@ -101,4 +101,4 @@ class RichReporter:
         self.console.print(f"[bold]{stage.name}[/] done in {seconds:.1f}s")
 
     def note(self, text: str) -> None:
-        self.console.print(text)
+        self.console.print(text, soft_wrap=True, markup=False)  # one line, whatever the terminal width

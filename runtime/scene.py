@@ -39,8 +39,8 @@ class Scene:
             out.append(self.control_points[self.segment_stroke == s])
         return out
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write atomically (temp file in the same folder, then rename)."""
+    def save(self, path: str | os.PathLike) -> bytes:
+        """Write atomically (temp file in the same folder, then rename); returns the bytes written."""
         buf = io.BytesIO()
         np.savez(
             buf,
@@ -49,7 +49,9 @@ class Scene:
             stroke_pen=np.asarray(self.stroke_pen, dtype=np.int64),
             size=np.asarray((self.size.height, self.size.width), dtype=np.int64),
         )
-        atomic_write(path, buf.getvalue())
+        data = buf.getvalue()
+        atomic_write(path, data)
+        return data
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Scene:

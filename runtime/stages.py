@@ -141,6 +141,9 @@ class StageRun:
         else:
             self.param = to_free(strokes.points, strokes.region).requires_grad_(True)
         self.optimizer = torch.optim.Adam([self.param], lr=stage.lr)
+        # per step: the objective's score, then each term's score, as the step computed them
+        self.history: list[list[float]] = []
+        self.history_from = 0  # the step history[0] belongs to (later than 0 after resuming an older checkpoint)
 
     def points(self) -> torch.Tensor:
         """Canvas px of the control points now (differentiable in ``param`` for a point stage)."""
@@ -165,11 +168,13 @@ class StageRun:
         self.optimizer.zero_grad(set_to_none=True)
         points = self.points()
         images = self.engine.view_images(self.strokes, points, self.look(k), h)
-        loss = self.engine.objective.loss(self.engine.features(images, self.strokes, points))
+        score, terms = self.engine.objective.score_and_terms(self.engine.features(images, self.strokes, points))
+        loss = -score
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {float(loss)} at step {k}")
         loss.backward()
         self.optimizer.step()
+        self.history.append(torch.stack([v.detach().float().reshape(()) for v in (score, *terms)]).tolist())
         self.next_step = k + 1
         return float(loss.detach())
 
@@ -196,7 +201,12 @@ class StageRun:
             "param_space": "logits" if self.learn_pens else POINT_PARAM,
             "optimizer": self.optimizer.state_dict(),
             "torch_rng": torch.get_rng_state(),
+            "history": self.history_record(),
         }
+
+    def history_record(self) -> dict:
+        """The per-step scores so far: ``{"first_step": n, "steps": [[score, term, ...], ...]}``."""
+        return {"first_step": self.history_from, "steps": [list(h) for h in self.history]}
 
     def load_state_dict(self, state: dict) -> None:
         device = self.strokes.points.device
@@ -210,3 +220,6 @@ class StageRun:
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
         self.next_step = int(state["next_step"])
+        history = state.get("history") or {"first_step": self.next_step, "steps": []}  # older checkpoints kept none
+        self.history_from = int(history["first_step"])
+        self.history = [list(h) for h in history["steps"]]

@@ -10,9 +10,10 @@ subclasses the matching stdlib type, so callers that only know Python still catc
 - :class:`MissingResourceError`: something the work needs is absent (weights, an image,
   pyaxidraw, a renderer backend).
 - :class:`OutputFolderError`: the output folder cannot take the build without touching files
-  penspec did not write.
+  penspec did not write; :class:`FolderBusyError`: another build or plot is writing there.
 - :class:`StageError`: a build stage failed; :class:`EmitError`: an emitter could not write
-  what it was given.
+  what it was given; :class:`WriteError`: a file could not be written (full disk, read-only
+  folder), naming the file.
 
 Invariants of penspec's own (a plan that names a network the runtime lacks) are plain Python
 errors: they are bugs, not something the user can fix. Only the CLI turns errors into messages
@@ -103,6 +104,34 @@ class OutputFolderError(PenspecError, FileExistsError):
     """The output folder cannot take this build without touching files penspec did not write."""
 
 
+class FolderBusyError(OutputFolderError):
+    """Another penspec command (a build, a plot) is writing into the folder right now."""
+
+
+class WriteError(PenspecError, OSError):
+    """A file could not be written: the disk is full, the folder is read-only or not ours to
+    write. The file being replaced, if any, is left as it was (writes are atomic)."""
+
+    def __init__(self, path, cause: OSError):
+        import errno
+
+        self.path = path
+        self.cause = cause
+        why = cause.strerror or str(cause) or type(cause).__name__
+        code = errno.errorcode.get(cause.errno or 0)
+        if cause.errno == errno.ENOSPC or cause.errno == getattr(errno, "EDQUOT", -1):
+            hint = "free some space and build again: finished stages are kept"
+        elif cause.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            hint = "make the folder writable, or build into another folder with -o"
+        else:
+            hint = "the file it would replace is unchanged"
+        super().__init__(f"cannot write {path}: {why}{f' ({code})' if code else ''}; {hint}")
+        self.errno, self.strerror, self.filename = cause.errno, cause.strerror, str(path)
+
+    def __str__(self) -> str:  # OSError's own str() would show the errno tuple
+        return self.args[0]
+
+
 class StageError(PenspecError, RuntimeError):
     """A failure inside a build stage, re-raised with the stage and its spec origin."""
 
@@ -112,6 +141,20 @@ class StageError(PenspecError, RuntimeError):
         self.cause = cause
         where = f" ({origin})" if origin else ""
         super().__init__(f"stage {stage}{where} failed: {type(cause).__name__}: {cause}")
+
+
+class StageOutOfMemoryError(StageError):
+    """A stage step ran out of memory (torch's allocator, CPU or CUDA): which stage and step,
+    the checkpoint that is kept, what to lower and the command that continues."""
+
+    def __init__(self, stage: str, origin: Location | None, cause: BaseException, *, step: int, steps: int,
+                 checkpoint_step: int, resume: str):
+        super().__init__(stage, origin, cause)
+        self.step, self.checkpoint_step, self.resume = step, checkpoint_step, resume
+        where = f" ({origin})" if origin else ""
+        kept = f"its checkpoint at step {checkpoint_step} is kept" if checkpoint_step else "no checkpoint was made yet"
+        self.args = (f"stage {stage}{where} ran out of memory at step {step + 1} of {steps} ({type(cause).__name__}); {kept}; "
+                     f"free memory or lower the canvas, views, strokes or crop, then continue with: {resume}",)
 
 
 class EmitError(PenspecError, RuntimeError):

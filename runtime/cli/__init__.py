@@ -16,11 +16,13 @@ import traceback
 
 import click
 
+from penspec.runtime.threads import calm_openmp_threads
 from penspec.spec.errors import PenspecError
 
 from .build import build_cmd
 from .doctor import doctor_cmd
 from .exits import INPUT_ERRORS, Exit, exit_for
+from .open import open_cmd
 from .plot import plot_cmd
 from .spec import plan_cmd, validate_cmd
 from .test import test_cmd
@@ -34,26 +36,14 @@ def cli() -> None:
     """penspec: YAML artwork specs in, plotter-ready drawings out."""
 
 
-for _command in (validate_cmd, plan_cmd, build_cmd, plot_cmd, doctor_cmd, test_cmd):
+for _command in (validate_cmd, plan_cmd, build_cmd, plot_cmd, open_cmd, doctor_cmd, test_cmd):
     cli.add_command(_command)
 del _command
 
 
-def _calm_openmp_threads() -> None:
-    """Let idle OpenMP threads sleep instead of spin (unless the user chose otherwise).
-
-    The renderer runs many short parallel regions; with spinning threads on a machine that is
-    busy with anything else, every region waits for a time slice (a 1024 px step measured
-    19 s instead of 0.12 s). It must be set before torch starts its thread pool, and no
-    command imports torch before this runs.
-    """
-    if "torch" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
 def run(argv: list[str] | None = None) -> Exit:
     """Run one command line and return its exit code, printing what the user needs to see."""
-    _calm_openmp_threads()
+    calm_openmp_threads()  # idle OpenMP threads sleep (see penspec.runtime.threads); no command has imported torch yet
     try:
         code = cli.main(args=argv, prog_name="penspec", standalone_mode=False)
     except click.exceptions.Abort:

@@ -5,6 +5,8 @@ Heavy imports (torch, the nets) happen when the command runs, not when the CLI s
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from .spec import set_option
@@ -23,8 +25,10 @@ from .spec import set_option
                    "instead of re-inking them, so the result equals a clean build.")
 @click.option("--into-existing", is_flag=True,
               help="Build into a folder that already holds other files; penspec never changes or deletes a file it did not write.")
+@click.option("--wait", type=click.FloatRange(min=0), is_flag=False, flag_value=math.inf, default=None, metavar="[SECONDS]",
+              help="When another build or plot is writing into the folder, wait for it (at most SECONDS) instead of stopping.")
 def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device: str, renderer: str, resume: bool, force: bool,
-              exact: bool, into_existing: bool) -> None:
+              exact: bool, into_existing: bool, wait: float | None) -> None:
     """Build a piece from its SPEC: optimise the strokes and write the plotter files.
 
     A rebuild reuses every stored stage whose drawing is unchanged. A change to the look only
@@ -35,7 +39,7 @@ def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device
 
     reporter = RichReporter()
     options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, resume=resume, force=force, exact=exact,
-                           into_existing=into_existing)
+                           into_existing=into_existing, wait=wait)
     result = build(spec, options, reporter)
     objective = result.metrics["objective"]
     console = reporter.console

@@ -25,11 +25,13 @@ MEANINGS: dict[Exit, str] = {
     Exit.OK: "done",
     Exit.FAILED: "something failed that the input does not explain: a golden-file mismatch or a missing "
     "golden (`penspec test`), a required part missing (`penspec doctor`), a build stage or an emitter "
-    "that failed, an internal error (PENSPEC_DEBUG=1 shows its traceback)",
+    "that failed (running out of memory included: the message says how to `--resume`), a file that could not be written (a full disk, a read-only folder: the file it would replace is "
+    "kept), an internal error (PENSPEC_DEBUG=1 shows its traceback)",
     Exit.INPUT: "a user mistake: an invalid spec or `--set` override (each problem with file:line:col), an "
     "unknown option or a bad argument, a folder that is not a build, a layer or pen the build does not "
     "have, nothing to resume, a missing file, style image, weights file or pyaxidraw, an output folder that "
-    "holds files penspec did not write (without `--into-existing`)",
+    "holds files penspec did not write (without `--into-existing`), an output folder another build or plot is "
+    "writing into (`--wait` waits for it)",
     Exit.PLOT_STOPPED: "a plotted layer stopped early (the pause button, or pyaxidraw reported an error); "
     "`penspec plot --resume` (or `plot.py --resume`) finishes it",
     Exit.NO_PLOTTER: "no AxiDraw answered on USB, or its connection was lost mid-layer (`penspec plot`, plot.py): "

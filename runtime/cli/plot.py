@@ -16,10 +16,18 @@ from .exits import Exit
 @click.option("--yes", "-y", is_flag=True, help="Do not wait for Enter before each pen.")
 def plot_cmd(build_dir: str, layer: int | None, pen: str | None, preview: bool, resume: bool, yes: bool) -> Exit:
     """Plot a built piece with pyaxidraw (the same flow as the build's plot.py)."""
-    from penspec.runtime.emit.plotter import plot_build
+    from contextlib import nullcontext
+    from pathlib import Path
 
-    session = plot_build(build_dir, layer=layer, pen=pen, preview=preview, resume=resume, yes=yes, ask=input, echo=click.echo,
-                         warn=lambda text: click.echo(text, err=True))
+    from penspec.runtime.emit.plotter import load_build, plot_build
+    from penspec.runtime.folderlock import hold_folder
+
+    load_build(Path(build_dir))  # a folder that is not a build stops here, before it is locked
+    # a plot writes its progress files into the build folder: no build may write there meanwhile
+    # (a preview writes nothing); files penspec did not write are left alone as always
+    with nullcontext() if preview else hold_folder(build_dir, into_existing=True):
+        session = plot_build(build_dir, layer=layer, pen=pen, preview=preview, resume=resume, yes=yes, ask=input, echo=click.echo,
+                             warn=lambda text: click.echo(text, err=True))
     if session.prompt:
         click.echo("aborted", err=True)
     return Exit(session.exit_code)  # the plot flow has said why, and how to finish a stopped layer

@@ -2,8 +2,8 @@
 
 ``emit_all`` turns the optimised scene into vpype layers on the page once (flattened, clipped
 to the canvas, travel-optimised, split by max draw length, labelled for AxiDraw) and hands the
-same layers to every target: the layered SVG, one SVG per pen, the preview, plot.py and the
-report. Each target says what it cannot express; those notes end up in the report's warnings.
+same layers to every target: the layered SVG, one SVG per pen, the preview, plot.py, the
+report and the build's page (report.html). Each target says what it cannot express; those notes end up in the report's warnings.
 Only the preview needs torch (the renderer), and it imports it when it runs.
 """
 
@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from penspec.spec.atomic import atomic_write
 
 if TYPE_CHECKING:  # the emitters import vpype; the CLI shell imports this package at start-up
+    from collections.abc import Sequence
+
     from penspec.compiler.plan import Plan
     from penspec.runtime.scene import Scene
 
@@ -24,10 +26,11 @@ if TYPE_CHECKING:  # the emitters import vpype; the CLI shell imports this packa
 PENS_DIR = "pens"
 PREVIEW = "preview.png"
 PLOT_SCRIPT = "plot.py"
+PAGE = "report.html"  # the build's page (penspec.runtime.emit.page)
 
-REPORT_FILES = ("report.json", "report.md")
+REPORT_FILES = ("report.json", "report.md", PAGE)
 
-__all__ = ["emit_all", "output_names", "pen_file_name"]
+__all__ = ["PAGE", "emit_all", "output_names", "pen_file_name"]
 
 
 def pen_file_name(index: int, pen_id: str) -> str:
@@ -54,14 +57,20 @@ def emit_all(
     provenance: dict,
     metrics: dict | None = None,
     preview: bool = True,
+    history: list[dict | None] | None = None,
+    spec_text: str | None = None,
+    snapshots: Sequence[tuple[str, int, Path]] = (),
 ) -> list[Path]:
     """Write every plotter output of a build into ``out_dir``; return the paths written.
 
     ``provenance`` (spec_sha256, seed, penspec version, the rebuilding command, plan hash) goes
     into the SVG metadata and the report; ``metrics`` may carry the optimiser's objective
-    before/after. ``preview=False`` skips preview.png (and with it torch).
+    before/after. ``preview=False`` skips preview.png (and with it torch). ``history`` (the
+    stages' per-step scores), ``spec_text`` (the spec as written) and ``snapshots`` (``(stage
+    name, step, PNG path)`` of the snapshots that exist) go into report.html.
     """
     from .document import optimize_travel, pen_drawings, plot_layers
+    from .page import build_page, snapshot_frames
     from .plotscript import plot_script
     from .report import build_report, report_json, report_markdown
     from .svg import layered_svg, pen_svgs
@@ -101,6 +110,10 @@ def emit_all(
     )
     written.append(atomic_write(out_dir / REPORT_FILES[0], report_json(report)))
     written.append(atomic_write(out_dir / REPORT_FILES[1], report_markdown(report)))
+
+    frames = snapshot_frames(plan, snapshots, out_dir / PREVIEW if preview else None)
+    page = build_page(plan, layers, report, metrics=metrics, history=history, spec_text=spec_text, frames=frames)
+    written.append(atomic_write(out_dir / PAGE, page))
     return written
 
 

@@ -12,6 +12,10 @@ in any order and case. Everything after them is free text: penspec writes the pe
 ``(k/m)`` when a pen's drawing is split into parts by its maximum draw length.
 
 vpype reads the same label as layer id ``n`` (its first run of digits), so one label serves both.
+
+The group's ``id`` names the layer too, for software that lists groups by id and ignores the
+labels (saxi's "layer by group"): ``layer-<n>-<pen>``, ``-part-<k>-of-<m>`` for a part; see
+:func:`group_id`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ MAX_LAYER = 1000
 HEIGHT_RANGE = (0, 100)
 SPEED_RANGE = (1, 110)
 
+_ID_UNSAFE_RE = re.compile(r"[^A-Za-z0-9_.-]")
 _OPTION_RE = re.compile(r"\+([DHSdhs])(\d+)")
 _PART_RE = re.compile(r"^(?P<pen>.*) \((?P<part>\d+)/(?P<parts>\d+)\)$", re.DOTALL)
 
@@ -73,6 +78,21 @@ def compose(label: LayerLabel) -> str:
             raise ValueError(f"layer text {text!r} would be read as part of the layer settings")
         out.append(" " + text)
     return "".join(out)
+
+
+def group_id(label: LayerLabel, digits: int = 1) -> str:
+    """The SVG group id of a plot layer, e.g. ``layer-1-marker`` or ``layer-03-black-part-2-of-3``.
+
+    The layer number is zero-padded to ``digits`` (those of the highest layer number in the
+    build) so that a list sorted as text, as saxi sorts its layers, runs in plotting order.
+    Characters an XML id cannot hold become ``_``.
+    """
+    if label.number is None:
+        raise ValueError("only a numbered layer gets a group id")
+    out = f"layer-{label.number:0{digits}d}-{_ID_UNSAFE_RE.sub('_', label.pen) or 'pen'}"
+    if label.part is not None:
+        out += f"-part-{label.part[0]}-of-{label.part[1]}"
+    return out
 
 
 def parse(name: str) -> LayerLabel:

@@ -20,6 +20,7 @@ from penspec.compiler.motion import MotionSettings, PlotTime, plot_time, polylin
 from penspec.compiler.plan import PenPlan, Plan
 from penspec.runtime.look import reink_summary
 
+from . import saxi
 from .document import PenDrawing, PlotLayer, points_mm
 from .plotflow import PROGRESS_SVG, hms
 
@@ -118,6 +119,9 @@ def build_report(
                 "layers": [_layer_entry(plan, e, str(dict(files.get("pens") or {}).get(pen.id, svg_name))) for e in own],
             }
         )
+        pen_file = dict(files.get("pens") or {}).get(pen.id)
+        if pen_file is not None and own:
+            pens[-1]["saxi"] = saxi.pen_entry(plan, pen, str(pen_file), [e.layer for e in own], layers)
     totals = {
         "strokes": sum(p["strokes"] for p in pens),
         "paths": sum(p["paths"] for p in pens),
@@ -143,6 +147,7 @@ def build_report(
         "pens": pens,
         "totals": totals,
         "warnings": list(warnings) + _split_warnings(plan, layers),
+        "saxi": saxi.build_entry(plan, pens),
     }
     if metrics and "objective" in metrics:
         report["objective"] = metrics["objective"]
@@ -194,6 +199,7 @@ def report_markdown(report: Mapping) -> str:
     for p in report["pens"]:
         lost = p.get("not_in_layer_names") or {}
         lines.append(f"- {_md(p['id'])}: " + ", ".join(f"{SETTING_WORDS[k]} {v} %" for k, v in lost.items()))
+    lines += _saxi_section(report)
     if "objective" in report:
         obj = report["objective"]
         lines += ["", "## Objective", ""]
@@ -232,6 +238,67 @@ def _layer_entry(plan: Plan, estimate: LayerEstimate, pen_file: str) -> dict:
         "time_s": _r(estimate.total_s),
         "axicli": axicli_command(plan, layer, pen_file),
     }
+
+
+def _saxi_section(report: Mapping) -> list[str]:
+    """The "Plot with saxi" section of report.md."""
+    entry = report.get("saxi")
+    pens = [p for p in report["pens"] if p.get("saxi")]
+    if not entry or not pens:
+        return []
+    lines = ["", "## Plot with saxi", ""]
+    if not entry["fits"]:
+        return lines + [f"{entry['problem']}; plot this piece with plot.py, `penspec plot` or the axicli commands above."]
+    first = pens[0]["saxi"]["settings"]
+    if "paper" in entry:
+        turn = "landscape" if entry["landscape"] else "portrait"
+        paper = f"**{entry['paper']}**, {turn} ({entry['width_mm']:g} x {entry['height_mm']:g} mm)"
+    else:
+        paper = f"width **{entry['width (mm)']:g}** mm, height **{entry['height (mm)']:g}** mm (custom)"
+    lines += [
+        f"saxi (checked with {entry['version']}) reads none of these settings from the files. Set them once in its page "
+        "(it keeps them between files):",
+        "",
+        f"- paper {paper}. saxi never turns the page: lay it as it reads, its top-left corner at the plotter's home "
+        "corner, its width along the long travel.",
+        f"- margin {first['margin (mm)']:g} mm. Under \"more\": **fit page off** (on, saxi scales each file's drawing to "
+        "the margins by itself, so the pens would not line up), crop to margins off, sort paths off, path-joining radius 0, "
+        "point-joining radius 0, minimum path length 0 (penspec has ordered and joined the paths), rotate drawing 0.",
+        "",
+        "Then pen by pen, in this order: load the pen, drag its file onto saxi's page, type its settings, check the "
+        "duration saxi shows and press Plot. saxi does not stop between files: change the pen when a file is done.",
+        "",
+        "| # | pen | file | up height | down height | down acc. | down max vel. | cornering factor | up acc. | up max vel. "
+        "| pen lift duration | pen drop duration | saxi shows about |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for k, p in enumerate(pens, start=1):
+        s = p["saxi"]["settings"]
+        lines.append(
+            f"| {k} | {_md(p['id'])} | `{_md(p['saxi']['file'])}` | {s['up height (%)']} | {s['down height (%)']} "
+            f"| {s['down acc. (mm/s2)']:g} | {s['down max vel. (mm/s)']:g} | {s['cornering factor']:g} | {s['up acc. (mm/s2)']:g} "
+            f"| {s['up max vel. (mm/s)']:g} | {s['pen lift duration (s)']:g} | {s['pen drop duration (s)']:g} "
+            f"| {saxi.saxi_duration(p['time_s'])} |"
+        )
+    lines += [
+        "",
+        "Units are saxi's: heights in its % (larger is lower: the spec's pen_pos_up and pen_pos_down moved onto saxi's "
+        "scale), accelerations in mm/s^2, velocities in mm/s, cornering factor in mm (0.01 slows saxi at corners as the "
+        "report's times assume; saxi's default 0.127 takes them faster), pen lift and drop in s (the spec's servo times).",
+    ]
+    notes = []
+    for p in pens:
+        groups = p["saxi"]["groups"]
+        if len(groups) > 1:
+            listed = ", ".join(f"`{g}`" for g in groups)
+            notes.append(
+                f"- {_md(p['id'])}: saxi lists the parts of `{_md(p['saxi']['file'])}` under \"layers\" ({listed}), all "
+                "selected; select one at a time to check or change the pen between parts, as the layered SVG's pauses do."
+            )
+        delay = sum(layer.get("delay_s") or 0 for layer in p["layers"])
+        if delay:
+            notes.append(f"- {_md(p['id'])}: saxi has no +D delay; the time above includes {delay:g} s of it.")
+    return lines + ([""] + notes if notes else [])
 
 
 def _placement(report: Mapping) -> str:

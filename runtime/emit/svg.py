@@ -5,6 +5,10 @@ per plot layer with stroke colour and width on the group), then given penspec's 
 the RDF metadata: the title, the spec hash, the seed, the penspec version and the command that
 rebuilds the piece (in ``dc:source``, as vsketch does). No date is written: a rebuild of the same
 spec gives the same bytes.
+
+Each layer group's ``id`` names its layer number and pen (``layer-1-marker``, see
+:func:`penspec.runtime.emit.labels.group_id`), the same in the layered SVG and the pen's own
+file: saxi lists a file's groups by id and ignores the AxiDraw labels.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import vpype as vp
 from penspec.compiler.plan import Plan
 
 from .document import PlotLayer, layers_document, page_size_px
+from .labels import group_id, parse
+from .saxi import layer_digits
 
 NS = {
     "": "http://www.w3.org/2000/svg",
@@ -45,17 +51,18 @@ class SvgOutput:
 def layered_svg(plan: Plan, layers: Sequence[PlotLayer], provenance: Mapping[str, object]) -> SvgOutput:
     """The SVG to plot: every layer in plotting order, page size = paper."""
     document = layers_document(plan, layers)
-    text = _write(plan, document, provenance, penup=plan.plot.penup_layer)
+    text = _write(plan, document, provenance, penup=plan.plot.penup_layer, digits=layer_digits(layers))
     return SvgOutput(text=text, warnings=tuple(_warnings(plan, layers)))
 
 
 def pen_svgs(plan: Plan, layers: Sequence[PlotLayer], provenance: Mapping[str, object]) -> dict[str, str]:
     """One SVG per pen (pen id -> text), same page and positions as the layered SVG, no ``!`` marks."""
     out: dict[str, str] = {}
+    digits = layer_digits(layers)
     for pen in sorted(plan.pens, key=lambda p: p.index):
         own = [layer for layer in layers if layer.pen.id == pen.id]
         if own:
-            out[pen.id] = _write(plan, layers_document(plan, own, pauses=False), provenance, penup=False)
+            out[pen.id] = _write(plan, layers_document(plan, own, pauses=False), provenance, penup=False, digits=digits)
     return out
 
 
@@ -70,7 +77,7 @@ def _warnings(plan: Plan, layers: Sequence[PlotLayer]) -> list[str]:
     return warnings
 
 
-def _write(plan: Plan, document: vp.Document, provenance: Mapping[str, object], *, penup: bool) -> str:
+def _write(plan: Plan, document: vp.Document, provenance: Mapping[str, object], *, penup: bool, digits: int) -> str:
     buffer = io.StringIO()
     vp.write_svg(
         buffer,
@@ -80,11 +87,11 @@ def _write(plan: Plan, document: vp.Document, provenance: Mapping[str, object], 
         show_pen_up=penup,
         set_date=False,
     )
-    return _finish(buffer.getvalue(), plan, provenance)
+    return _finish(buffer.getvalue(), plan, provenance, digits)
 
 
-def _finish(text: str, plan: Plan, provenance: Mapping[str, object]) -> str:
-    """Add penspec's provenance to the metadata; put the pen-up layer last.
+def _finish(text: str, plan: Plan, provenance: Mapping[str, object], digits: int) -> str:
+    """Add penspec's provenance to the metadata; name each layer group; put the pen-up layer last.
 
     The pen-up layer goes last so that vpype, which numbers a label without digits by its
     position, reads it as a layer of its own instead of mixing it into layer 1.
@@ -103,9 +110,14 @@ def _finish(text: str, plan: Plan, provenance: Mapping[str, object]) -> str:
     for key, value in sorted(provenance.items()):
         record.set(_xml_name(key), _xml_text(str(value)))
     for group in list(root):
-        if group.get(f"{{{NS['inkscape']}}}label") == PENUP_LABEL:
+        name = group.get(f"{{{NS['inkscape']}}}label")
+        if name == PENUP_LABEL:
             root.remove(group)
             root.append(group)
+        elif name is not None and group.tag == f"{{{NS['']}}}g":
+            label = parse(name)
+            if label.number is not None and not label.documentation:
+                group.set("id", group_id(label, digits))
     ET.indent(root, space="  ")
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.support.browser import load, needs_chromium
 from tests.support.build_fixtures import output_files, write_tiny
 from click.testing import CliRunner
 from penspec.runtime.build import BuildOptions, build, piece_name
@@ -24,7 +25,8 @@ def built(tmp_path_factory):
 def test_outputs_of_a_build(built):
     _, result, _ = built
     out = result.out_dir
-    for name in ("plan.json", "metrics.json", "build.lock", "tiny.svg", "preview.png", "plot.py", "report.json", "report.md"):
+    for name in ("plan.json", "metrics.json", "history.json", "build.lock", "tiny.svg", "preview.png", "plot.py", "report.json",
+                 "report.md", "report.html"):
         assert (out / name).is_file(), name
     assert sorted(p.name for p in (out / "pens").iterdir()) == ["1-black.svg", "2-red.svg"]
     assert sorted(p.name for p in (out / "snapshots").iterdir()) == [
@@ -57,6 +59,42 @@ def test_build_lock(built):
     assert lock["objective"] == {k: result.metrics["objective"][k] for k in ("before", "after")}
 
 
+def test_history_of_every_optimising_stage_step_by_step(built):
+    _, result, reporter = built
+    data = json.loads((result.out_dir / "history.json").read_text())
+    assert data["columns"] == ["objective", "channel(resnet18:layer1, 3)", "tv"]
+    assert [s["stage"] for s in data["stages"]] == ["0-optimize", "2-finetune"]
+    losses: dict[str, list[float]] = {}
+    for event in reporter.events:
+        if event[0] == "step":
+            losses.setdefault(event[1], []).append(event[3])
+    for stage, stored in zip(data["stages"], sorted((result.out_dir / "stages").glob("*-*-*/history.json")), strict=True):
+        assert stage["first_step"] == 0 and len(stage["steps"]) == 4
+        assert [row[0] for row in stage["steps"]] == [-loss for loss in losses[stage["stage"]]]  # the optimiser's own values
+        assert all(row[0] == pytest.approx(row[1] - 1e-4 * row[2], rel=1e-5, abs=1e-6) for row in stage["steps"])
+        assert json.loads(stored.read_text()) == stage
+    lock = json.loads((result.out_dir / "build.lock").read_text())
+    assert {"history.json", "report.html"} <= set(lock["outputs"])
+
+
+@needs_chromium
+def test_build_page_in_a_browser(built):
+    _, result, _ = built
+    page = result.out_dir / "report.html"
+    loaded = load(page, "hide=pen-2&show=travel")
+    assert loaded.console == [] and loaded.elements("html")[0].attrs.get("data-ready") == "1"
+    pens = loaded.elements("g", class_="pen")
+    assert [(g.attrs["data-pen"], g.attrs["stroke"], "off" in g.classes) for g in pens] == [
+        ("black", "#111111", False), ("red", "#cc2222", True)]
+    chart = loaded.dom.split('id="objective-chart"')[1].split("</svg>")[0]
+    assert chart.count('class="series"') == 2  # 0-optimize and 2-finetune; the tile stage does not optimise
+    assert "off" not in loaded.by_id("travel").classes
+    labels = [f.attrs["data-label"] for f in loaded.elements("figure", class_="frame")]
+    assert labels == ["0-optimize, step 2 of 4", "0-optimize, step 4 of 4", "2-finetune, step 2 of 4", "2-finetune, step 4 of 4",
+                      "the plotted layers (preview.png)"]
+    assert loaded.by_id("spec").text == (result.out_dir.parent / "tiny.yaml").read_text()
+
+
 def test_two_builds_are_byte_identical(built, tmp_path):
     spec, first, _ = built
     again = build(spec, BuildOptions(out_dir=str(tmp_path / "again"), device="cpu"))
@@ -83,11 +121,29 @@ def test_rebuild_reuses_unchanged_stages_and_reruns_from_the_first_change(tmp_pa
     assert output_files(same.out_dir) == first_files
     changed = build(spec, BuildOptions(out_dir=out, device="cpu", overrides=("stages.2.finetune.steps=3",)))
     assert changed.reused == ("0-optimize", "1-tile")
+    before, after = json.loads(first_files["history.json"]), json.loads((tmp_path / "out" / "history.json").read_text())
+    assert after["stages"][0] == before["stages"][0]  # a reused stage keeps its history
+    assert len(after["stages"][1]["steps"]) == 3
     stage_dirs = sorted(p.name for p in (tmp_path / "out" / "stages").iterdir())
     assert len(stage_dirs) == 3 and stage_dirs[2] == f"2-finetune-{changed.plan.stages[2].fingerprint[:12]}"
     forced = build(spec, BuildOptions(out_dir=out, device="cpu", force=True))
     assert forced.reused == ()
     assert output_files(forced.out_dir) == first_files
+
+
+def test_a_folder_built_before_the_page_existed_gets_one_from_its_stored_stages(tmp_path):
+    spec = write_tiny(tmp_path, steps=1, finetune=1)
+    out = tmp_path / "out"
+    first = build(spec, BuildOptions(out_dir=str(out), device="cpu"))
+    page = (out / "report.html").read_bytes()
+    lock = json.loads((out / "build.lock").read_text())
+    for name in ("report.html", "history.json"):
+        del lock["outputs"][name]
+        (out / name).unlink()
+    (out / "build.lock").write_text(json.dumps(lock))
+    again = build(spec, BuildOptions(out_dir=str(out), device="cpu"))
+    assert not again.up_to_date and again.reused == first.reused + ("0-optimize", "1-tile", "2-finetune")
+    assert (out / "report.html").read_bytes() == page
 
 
 def test_offline_imagenet_weights_fail_before_any_stage(tmp_path, monkeypatch):

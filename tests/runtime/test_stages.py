@@ -89,9 +89,9 @@ class PushOutwards:
     def features(self, images, strokes=None, points=None):
         return images
 
-    def loss(self, features):
+    def score_and_terms(self, features):
         points, outwards = features
-        return -(points * outwards).sum()
+        return (points * outwards).sum(), []
 
 
 def test_points_pushed_outwards_stay_inside_without_piling_on_the_border(engine):

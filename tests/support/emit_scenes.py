@@ -17,6 +17,16 @@ PROVENANCE = {
     "plan_sha256": "cd" * 32,
 }
 
+# Titles and a pen id that try to break out of every quoting the emitters write into
+HOSTILE = [
+    'quote " and \' and """ and \'\'\' ',
+    "back\\slash \\n \\x41 \\",
+    "new\nline\nimport os; os._exit(3)\n",
+    '"); import os; os._exit(3); ("',
+    "__PENSPEC_PIECE_JSON__ {json} %s",
+]
+HOSTILE_PEN_ID = "x\"'\\\n#"
+
 
 def line_cubic(a, b) -> np.ndarray:
     """A straight cubic from a to b (control points on the chord)."""

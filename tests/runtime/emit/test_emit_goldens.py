@@ -3,7 +3,8 @@
 The other emitter tests check properties (vpype re-reads the SVGs, lengths add up, hostile
 strings are escaped); these catch any other change in what a target writes: a moved attribute,
 a reworded report line, a new field in plot.py's data. ``pytest --update-golden`` rewrites them;
-review the diff. Fixed provenance, no dates or paths; preview.png is left to the render goldens.
+review the diff. Fixed provenance, no dates or paths; preview.png is left to the render goldens
+(report.html here has no snapshots and no preview, so it holds no images).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def plot_data(text: str) -> str:
     return json.dumps(json.loads(eval(literal)), indent=1, sort_keys=True) + "\n"  # a plain str literal
 
 
-@pytest.mark.parametrize("name", ["piece.svg", "pens/1-black.svg", "pens/2-blue.svg", "report.md", "report.json", "plot.py"])
+@pytest.mark.parametrize("name", ["piece.svg", "pens/1-black.svg", "pens/2-blue.svg", "report.md", "report.json", "report.html", "plot.py"])
 def test_each_emitter_writes_its_golden(emitted, name, request):
     text = (emitted / name).read_text(encoding="utf-8")
     if name == "plot.py":

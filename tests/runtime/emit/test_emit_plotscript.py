@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from tests.support.emit_scenes import FAKE_PYAXIDRAW, PROVENANCE, lines_scene
+from tests.support.emit_scenes import FAKE_PYAXIDRAW, HOSTILE, HOSTILE_PEN_ID, PROVENANCE, lines_scene
 from tests.support.factories import make_plan
 
 from penspec.runtime.emit import emit_all
@@ -114,19 +114,10 @@ def test_missing_pyaxidraw_prints_the_install_hint(tmp_path):
     assert calls == []
 
 
-HOSTILE = [
-    'quote " and \' and """ and \'\'\' ',
-    "back\\slash \\n \\x41 \\",
-    "new\nline\nimport os; os._exit(3)\n",
-    '"); import os; os._exit(3); ("',
-    "__PENSPEC_PIECE_JSON__ {json} %s",
-]
-
-
 @pytest.mark.parametrize("title", HOSTILE)
 def test_hostile_titles_and_pen_ids_cannot_change_the_script(tmp_path, title):
     base = build(tmp_path / "plain")
-    hostile = dataclasses.replace(base, title=title, pens=(dataclasses.replace(base.pens[0], id="x\"'\\\n#"), base.pens[1]))
+    hostile = dataclasses.replace(base, title=title, pens=(dataclasses.replace(base.pens[0], id=HOSTILE_PEN_ID), base.pens[1]))
     build(tmp_path / "hostile", hostile)
     plain_src, hostile_src = (tmp_path / "plain" / "plot.py").read_text(), (tmp_path / "hostile" / "plot.py").read_text()
 
@@ -143,7 +134,7 @@ def test_hostile_titles_and_pen_ids_cannot_change_the_script(tmp_path, title):
     assert proc_a.returncode == proc_b.returncode == 0, proc_b.stderr
     strip = lambda calls: [(c["options"], len(c["plotted"])) for c in runs(calls)]  # noqa: E731
     assert strip(calls_a) == strip(calls_b)
-    assert "x\"'\\\n#" in proc_b.stdout
+    assert HOSTILE_PEN_ID in proc_b.stdout
 
 
 def test_a_layer_stopped_by_the_pause_button_ends_the_run(tmp_path):
