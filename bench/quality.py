@@ -49,14 +49,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
-
 from penspec.compiler import compile_spec
-from penspec.runtime.nets import load_net
+from penspec.runtime.nets import load_net  # penspec before torch: it sets OpenMP's wait policy first
 from penspec.runtime.objectives import build_objective
 from penspec.runtime.scene import Scene
 from penspec.runtime.stages import Engine, StageRun, initial_strokes
 from penspec.spec import load_text
+
+import torch
 
 SPEC = """\
 penspec: 1
