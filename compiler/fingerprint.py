@@ -4,8 +4,9 @@ The inputs of the optimisation fall in two groups:
 
 - the *drawing*: the seed, the stroke initialisation, the pens' ids in order and each one's
   share of the strokes, the resolved
-  objective terms (with a style image's content hash), the networks, the augmentation, the
-  canvas size in px and the stages' own parameters. They decide which strokes exist and what
+  objective terms (with a style image's content hash), the networks (with the precision the
+  spec asks for; what it resolves to on a device is recorded by the stage store), the
+  augmentation, the canvas size in px and the stages' own parameters. They decide which strokes exist and what
   they are pushed towards.
 - the *look*: how the renderer inks the strokes for the net: each pen's nib width in canvas px,
   colour and opacity, and the paper colour. :func:`look_sha256` hashes them into

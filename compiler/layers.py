@@ -183,6 +183,7 @@ def resolve_layers(ctx: Context) -> Context:
                 name=name,
                 weights=spec.network.weights,
                 leaky_relu=spec.network.leaky_relu,
+                precision=spec.network.precision,
                 modules=ordered,
                 deepest=ordered[-1],
             )

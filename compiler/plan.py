@@ -81,6 +81,7 @@ class NetPlan:
     leaky_relu: float | None
     modules: tuple[str, ...]  # module paths the objective reads, e.g. ("features.14",)
     deepest: str  # the net is truncated after this module
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16 as asked; the runtime resolves it per device
 
 
 @dataclass(frozen=True)

@@ -27,15 +27,16 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from penspec.compiler import compile_spec
 from penspec.compiler.fingerprint import sha256_text
-from penspec.compiler.plan import NetStagePlan, Plan
-from penspec.runtime.checkpoint import StageOutcome, StageStore, prune_stale, snapshot_paths
+from penspec.compiler.plan import Plan
+from penspec.runtime.checkpoint import StageOutcome, StageStore, prune_stale, snapshot_paths, snapshots_on_disk
 from penspec.runtime.emit import PAGE, PENS_DIR, emit_all, output_names
 from penspec.runtime.folderlock import RUNNING_FILE, hold_folder
+from penspec.runtime.history import history_json, stage_histories
 from penspec.runtime.lock import LOCK_FILE, outcomes_of, up_to_date, write_lock
 from penspec.runtime.look import reink_summary, reinked_stages
 from penspec.runtime.ownership import Ownership
@@ -58,6 +59,7 @@ class BuildOptions:
     overrides: tuple[str, ...] = ()  # "--set key.path=value" strings
     device: str = "auto"
     renderer: str = "torch"
+    precision: str | None = None  # auto | fp32 | bf16 | fp16: overrides the spec's network.precision
     resume: bool = False
     force: bool = False
     exact: bool = False  # rerun stages optimised under another look, so the result equals a clean build
@@ -122,6 +124,8 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
     (:func:`penspec.runtime.folderlock.hold_folder`) from before its first write to its last."""
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
+    if options.precision:  # --precision is network.precision set from the command line
+        options = replace(options, overrides=options.overrides + (f"network.precision={options.precision}",), precision=None)
     spec = load(spec_path, overrides=options.overrides)
     plan = compile_spec(spec)
     out_dir = output_dir(spec, plan, options.out_dir)
@@ -132,18 +136,21 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
         return done
 
     from penspec.runtime.device import make_deterministic, resolve_device
+    from penspec.runtime.precision import numerics_for
 
     device = resolve_device(options.device)
+    numerics = numerics_for(plan, device)
     _check_renderer(options.renderer)
     paths = build_paths(plan, out_dir, piece_name(spec.source))  # recorded before anything is written
     with hold_folder(out_dir, wait=options.wait, into_existing=options.into_existing, claim=paths) as owned:
         done = _up_to_date(out_dir, plan, plan_json, options, reporter)  # the build it waited for may have been this one
         if done is not None:
             return done
+        reporter.note(f"nets in {numerics.describe()}")
         owned.remove_partial_writes()
         atomic_write(out_dir / PLAN_FILE, plan_json)
         with make_deterministic(device):
-            return _build(spec, plan, device, owned, plan_json, options, reporter, started)
+            return _build(spec, plan, device, owned, plan_json, options, reporter, started, numerics)
 
 
 def _up_to_date(out_dir: Path, plan: Plan, plan_json: str, options: BuildOptions, reporter: Reporter) -> BuildResult | None:
@@ -177,7 +184,7 @@ def _check_renderer(name: str) -> None:
 
 
 def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, options: BuildOptions, reporter: Reporter,
-           started: float) -> BuildResult:
+           started: float, numerics) -> BuildResult:
     from penspec.runtime.engine import engine_for
     from penspec.runtime.metrics import held_out_metrics
     from penspec.runtime.runner import RunOptions, run_stages
@@ -193,7 +200,7 @@ def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, opt
         snapshot_every=plan.snapshot_every,
         spec_file=spec.source,
     )
-    engine = engine_for(spec, plan, device, options.renderer)  # the nets load when a step first needs them
+    engine = engine_for(spec, plan, device, options.renderer, numerics)  # the nets load when a step first needs them
     result = run_stages(engine, run_options, reporter)
     reused = [o.name for o in result.outcomes if o.reused]
     if reused:
@@ -212,10 +219,12 @@ def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, opt
     history = stage_histories(plan, result.histories)
     files += emit_all(plan, scene, out_dir, stem=piece_name(spec.source), metrics=metrics, history=history, spec_text=spec_text(spec),
                       snapshots=snapshots_on_disk(plan, out_dir),
-                      provenance=provenance(spec.source, plan, plan_hash, device.type, options.overrides, options.renderer, reinked))
+                      provenance={**provenance(spec.source, plan, plan_hash, device.type, options.overrides, options.renderer, reinked),
+                                  "precision": numerics.precision})
     files.append(atomic_write(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n"))
     files.append(atomic_write(out_dir / HISTORY_FILE, history_json(plan, history)))
-    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result.outcomes, time.perf_counter() - started, metrics, files))
+    files.append(write_lock(out_dir, plan, plan_hash, device, options.renderer, result.outcomes, time.perf_counter() - started, metrics, files,
+                            numerics.identity()))
     unclaimed = [p for p in files if not owned.owns(p)]
     if unclaimed:  # build_paths must list every file a build writes, or a later build could not clean it up
         raise RuntimeError(f"wrote files it had not claimed: {', '.join(map(str, unclaimed))}")
@@ -224,34 +233,6 @@ def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, opt
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")
     return BuildResult(out_dir, plan, scene, metrics, tuple(files), result.outcomes)
-
-
-def stage_histories(plan: Plan, histories) -> list[dict]:
-    """Each optimising stage's per-step scores, as its stage store keeps them (an empty list of
-    steps for a stage stored before histories were kept)."""
-    out = []
-    for stage, record in zip(plan.stages, histories, strict=True):
-        if isinstance(stage, NetStagePlan):
-            record = record or {}
-            out.append({"stage": stage.name, "first_step": int(record.get("first_step", 0)), "steps": record.get("steps", [])})
-    return out
-
-
-def history_json(plan: Plan, history: list[dict]) -> str:
-    """history.json: the columns (the objective, then each term as written), one line per stage."""
-    columns = ["objective"] + [t.text for t in plan.objective.terms]
-    lines = [json.dumps(h, ensure_ascii=False, separators=(",", ":")) for h in history]
-    return '{"columns": ' + json.dumps(columns, ensure_ascii=False) + ',\n "stages": [\n  ' + ",\n  ".join(lines) + "\n]}\n"
-
-
-def snapshots_on_disk(plan: Plan, out_dir: Path) -> list[tuple[str, int, Path]]:
-    """``(stage name, step, path)`` of every snapshot of this plan's stages that is on disk."""
-    out = []
-    for stage in plan.stages:
-        for path in snapshot_paths(out_dir, stage, plan.snapshot_every):
-            if path.is_file():
-                out.append((stage.name, int(path.stem.rsplit("-", 1)[1]), path))  # <stage name>-<step:05d>.png
-    return out
 
 
 def spec_text(spec: Spec) -> str | None:

@@ -8,7 +8,8 @@
 - ``history.json`` (optimising stages): the objective and each term's score at every step, as
   the optimiser computed them (a resumed stage carries its earlier steps in the checkpoint);
 - ``stage.json``: written last, it marks the stage complete and says what made it (full
-  fingerprint, device type, renderer, the look it was optimised under, seconds) and the size
+  fingerprint, device type, renderer, the nets' precision and memory formats, the look it was
+  optimised under, seconds) and the size
   and sha256 of ``result.pt`` and ``scene.npz``;
 - ``checkpoint.json``: the size and sha256 of ``checkpoint.pt`` (of the one being written and
   of the one it replaces, so a kill between the two writes leaves a checkpoint that verifies);
@@ -20,7 +21,7 @@ one that is missing, truncated or no longer matches its recorded sha256 (a disk 
 interrupted copy) is set aside as ``<name>.damaged-<n>`` (renamed and recorded as penspec's,
 never deleted, see :func:`set_aside`) and the stage runs again.
 
-A rebuild reuses a complete stage whose fingerprint, device type and renderer match; whether a
+A rebuild reuses a complete stage whose fingerprint, device type, renderer and precision match; whether a
 stage optimised under another look (pen colours, nib px widths, opacity, paper colour) is reused
 is the runner's choice. A checkpoint resumes only under the look it was made with. Every file is
 written atomically (temp file + rename), so a killed build leaves either the old or the new
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from penspec.compiler.plan import NetStagePlan, Plan, StagePlan
+from penspec.runtime.precision import FP32
 from penspec.spec.atomic import atomic_write
 
 if TYPE_CHECKING:
@@ -128,6 +130,7 @@ class StageStore:
     device_type: str
     backend: str
     look: dict | None = None  # plan_look() of the build writing this stage
+    numerics: dict | None = None  # Numerics.identity(): the nets' resolved precision and memory formats (None: fp32)
 
     @property
     def dir(self) -> Path:
@@ -174,6 +177,7 @@ class StageStore:
             "fingerprint": self.stage.fingerprint,
             "device": self.device_type,
             "renderer": self.backend,
+            **(self.numerics if self.numerics is not None else FP32.identity()),
         }
 
     def meta(self) -> dict | None:
@@ -322,6 +326,16 @@ def snapshot_paths(out_dir: Path, stage: StagePlan, every: int) -> list[Path]:
     if not every or not isinstance(stage, NetStagePlan):
         return []
     return [snapshot_path(out_dir, stage, k) for k in range(every, stage.steps + 1, every)]
+
+
+def snapshots_on_disk(plan: Plan, out_dir: Path) -> list[tuple[str, int, Path]]:
+    """``(stage name, step, path)`` of every snapshot of this plan's stages that is on disk."""
+    out = []
+    for stage in plan.stages:
+        for path in snapshot_paths(out_dir, stage, plan.snapshot_every):
+            if path.is_file():
+                out.append((stage.name, int(path.stem.rsplit("-", 1)[1]), path))  # <stage name>-<step:05d>.png
+    return out
 
 
 def prune_stale(owned: Ownership, plan: Plan) -> list[str]:

@@ -47,6 +47,7 @@ def check_torch() -> list[Finding]:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         devices.append("mps")
     found = [Finding("torch", True, f"{torch.__version__}; devices: {', '.join(devices)}; {torch.get_num_threads()} CPU threads")]
+    found.append(_auto_precision(torch))
     try:
         import torchvision
 
@@ -54,6 +55,21 @@ def check_torch() -> list[Finding]:
     except Exception as exc:  # a mismatched pair fails with RuntimeError, not ImportError
         found.append(Finding("torchvision", False, f"does not import ({exc})", "install the torchvision release that matches your torch"))
     return found
+
+
+def _auto_precision(torch) -> Finding:
+    """What ``network.precision: auto`` resolves to on each device here."""
+    try:
+        from penspec.runtime.precision import bf16_support
+
+        devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+        parts = []
+        for device in devices:
+            support = bf16_support(device)
+            parts.append(f"{device.type}: " + (f"bf16 ({support})" if support else "fp32 (no bf16 support)"))
+        return Finding("precision", True, "auto means " + "; ".join(parts))
+    except Exception as exc:
+        return Finding("precision", False, f"cannot tell ({exc})", "reinstall penspec", required=False)
 
 
 def check_renderers() -> list[Finding]:

@@ -1,10 +1,10 @@
 """build.lock: what made a build, and whether a folder already holds the build of a plan.
 
-The lock records the spec and plan hashes, the seed, package versions, the device and
-renderer, the look, per stage its fingerprint, result hash, whether it was reused (and under
+The lock records the spec and plan hashes, the seed, package versions, the device, the nets'
+precision and memory formats, the renderer, the look, per stage its fingerprint, result hash, whether it was reused (and under
 which look it was optimised, when another), timings, the objective before and after, and the
 sha256 of every output. :func:`up_to_date` reads it before torch is imported: a folder whose
-lock matches the plan, versions, device type and renderer, and whose stage results and outputs
+lock matches the plan, versions, device type, precision and renderer, and whose stage results and outputs
 are all unchanged on disk, needs no work at all.
 """
 
@@ -38,7 +38,7 @@ def versions() -> dict[str, str]:
 
 
 def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str, outcomes: tuple[StageOutcome, ...],
-               seconds: float, metrics: dict | None = None, outputs: list[Path] = ()) -> Path:
+               seconds: float, metrics: dict | None = None, outputs: list[Path] = (), numerics: dict | None = None) -> Path:
     """Write build.lock for a finished build (its timings make it differ run to run)."""
     from penspec.runtime.device import describe_device
 
@@ -53,6 +53,7 @@ def write_lock(out_dir: Path, plan: Plan, plan_hash: str, device, renderer: str,
         "device": str(describe_device(device)),
         "device_type": device.type,
         "renderer": renderer,
+        **(numerics or {}),  # the nets' resolved precision and memory formats
         "look": plan_look(plan),
         "stages": [
             {
@@ -115,8 +116,13 @@ def up_to_date(out_dir: Path, plan: Plan, plan_hash: str, *, device: str, render
         device_type = resolve_device(device).type
     if lock.get("device_type") != device_type:
         return None
+    from penspec.runtime.precision import expected_identity
+
+    numerics = expected_identity(plan, device_type, device)
+    if {k: lock.get(k) for k in numerics} != numerics:
+        return None
     for stage, entry in zip(plan.stages, lock["stages"], strict=True):
-        store = StageStore(out_dir, stage, device_type, renderer)
+        store = StageStore(out_dir, stage, device_type, renderer, None, numerics)
         if not store.complete() or store.damage() is not None or file_sha256(store.result_path) != entry.get("result_sha256"):
             return None
     for rel, digest in (lock.get("outputs") or {}).items():

@@ -2,7 +2,8 @@
 
 "Before" is the initial strokes carried through the plan's tile stages without optimisation
 (so both scenes cover the final canvas); "after" is the final scene. Both are seen through the
-same held-out views, drawn from their own seeded stream, never used for training.
+same held-out views, drawn from their own seeded stream, never used for training. The nets
+measure in fp32 whatever precision the stages ran in: one ruler for builds in every precision.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from penspec.compiler.plan import TilePlan
 from penspec.runtime.augment import HELD_OUT
 from penspec.runtime.checkpoint import StageStore
 from penspec.runtime.draw import pen_look
+from penspec.runtime.precision import FP32
 from penspec.runtime.stages import Engine, apply_tile
 from penspec.runtime.strokes import Strokes
 from penspec.spec.atomic import atomic_write
@@ -41,6 +43,7 @@ def held_out_scores(engine: Engine, strokes: Strokes, views: int = HELD_OUT_VIEW
 
 def objective_metrics(engine: Engine, initial: Strokes, final: Strokes, views: int = HELD_OUT_VIEWS) -> dict:
     """``{"objective": {"before", "after", "terms": [...]}}`` for the report and metrics.json."""
+    engine = Engine.loaded(engine.plan, engine.nets, engine.objective, engine.device, engine.backend, FP32)
     before = held_out_scores(engine, baseline(engine, initial), views)
     after = held_out_scores(engine, final, views)
     terms = []

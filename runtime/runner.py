@@ -98,9 +98,9 @@ def _origin(stage: StagePlan, options: RunOptions) -> Location | None:
     return Location(options.spec_file, stage.line, 1 if stage.line else 0)
 
 
-def stage_stores(plan: Plan, out_dir: Path, device_type: str, backend: str) -> list[StageStore]:
+def stage_stores(plan: Plan, out_dir: Path, device_type: str, backend: str, numerics: dict | None = None) -> list[StageStore]:
     look = plan_look(plan)
-    return [StageStore(out_dir, stage, device_type, backend, look) for stage in plan.stages]
+    return [StageStore(out_dir, stage, device_type, backend, look, numerics) for stage in plan.stages]
 
 
 def reusable(stores: list[StageStore], options: RunOptions) -> list[bool]:
@@ -120,7 +120,7 @@ def run_stages(engine: Engine, options: RunOptions, reporter: Reporter | None = 
     initial = strokes
     outcomes: list[StageOutcome] = []
     histories: list[dict | None] = []
-    stores = stage_stores(engine.plan, options.out_dir, engine.device.type, engine.backend)
+    stores = stage_stores(engine.plan, options.out_dir, engine.device.type, engine.backend, engine.numerics.identity())
     for store in stores:
         damaged = store.damage()
         if damaged is not None:
@@ -223,6 +223,9 @@ def _run_steps(engine: Engine, stage: NetStagePlan, strokes: Strokes, store: Sta
             if options.checkpoint_every and k % options.checkpoint_every == 0 and not run.done:
                 store.save_checkpoint(run.state_dict())
                 checkpointed = k
+    if run.skipped:
+        reporter.note(f"{stage.name}: the fp16 loss scaler skipped {len(run.skipped)} steps with a non-finite gradient "
+                      f"(steps {', '.join(map(str, run.skipped[:10]))}{' ...' if len(run.skipped) > 10 else ''})")
     result = run.result()
     seconds = time.perf_counter() - started
     store.save_result(result, seconds, final_state=run.state_dict(), history=run.history_record())

@@ -3,7 +3,9 @@
 A smoke build is the real build (same loader, compiler, stages, emitters) with the spec's
 ``test:`` section applied as overrides: every stage's steps and views cut to ``test.steps`` /
 ``test.views``, the crop to ``test.crop``, the weights to ``test.weights`` when set (so pieces
-that need downloaded ImageNet weights still run offline), snapshots off, a small preview.
+that need downloaded ImageNet weights still run offline), the nets in fp32 (``auto`` would pick
+bf16 on some CPUs and not others, and a golden must not depend on which), snapshots off, a small
+preview.
 The summary keeps what identifies the result and drops what is noisy: strokes, paths and
 segments per pen, ink to the millimetre, and a hash of the scene rounded to 1/100 px.
 """
@@ -26,7 +28,8 @@ SMOKE_PREVIEW_DPI = 20
 def smoke_overrides(spec: Spec) -> list[str]:
     """The ``--set`` overrides that turn a spec into its smoke build."""
     test = spec.test
-    out = [f"augment.crop={test.crop}", f"augment.views={test.views}", "output.snapshot_every=0", f"output.preview_dpi={SMOKE_PREVIEW_DPI}"]
+    out = [f"augment.crop={test.crop}", f"augment.views={test.views}", "network.precision=fp32", "output.snapshot_every=0",
+           f"output.preview_dpi={SMOKE_PREVIEW_DPI}"]
     for i, stage in enumerate(spec.stages):
         settings = {f.name for f in dataclasses.fields(stage)}
         for key, value in (("steps", test.steps), ("views", test.views)):

@@ -24,6 +24,7 @@ from penspec.compiler.plan import AssignPensPlan, NetStagePlan, Plan, TilePlan
 from penspec.runtime.augment import TRAIN, sample_views, view_homographies
 from penspec.runtime.draw import Look, pen_look, render_views, soft_look
 from penspec.runtime.objectives import Features, Objective
+from penspec.runtime.precision import FP32, Numerics
 from penspec.runtime.strokes import (
     Strokes,
     init_strokes,
@@ -33,12 +34,14 @@ from penspec.runtime.strokes import (
 )
 from penspec.spec.model import Size
 
+MAX_SKIPPED = 16  # fp16 steps in a row the loss scaler may skip before the stage fails
 POINT_PARAM = "tanh"  # what a checkpoint's "param" holds for a point stage: to_free() of the points
 
 
 @dataclass(frozen=True)
 class Engine:
-    """Everything a step needs besides the strokes: plan, nets, objective, device, renderer.
+    """Everything a step needs besides the strokes: plan, nets, objective, device, renderer and
+    the nets' numerics (precision, memory format: runtime/precision.py).
 
     ``load`` gives the nets and the objective; it is called on first use, so a build that
     reuses every stage never loads a net. :meth:`loaded` wraps nets already in hand.
@@ -48,11 +51,12 @@ class Engine:
     device: torch.device
     load: Callable[[], tuple[Mapping[str, torch.nn.Module], Objective]]
     backend: str = "torch"
+    numerics: Numerics = FP32
 
     @classmethod
     def loaded(cls, plan: Plan, nets: Mapping[str, torch.nn.Module], objective: Objective, device: torch.device,
-               backend: str = "torch") -> Engine:
-        return cls(plan, device, lambda: (nets, objective), backend)
+               backend: str = "torch", numerics: Numerics = FP32) -> Engine:
+        return cls(plan, device, lambda: (nets, objective), backend, numerics)
 
     @functools.cached_property
     def _nets_and_objective(self) -> tuple[Mapping[str, torch.nn.Module], Objective]:
@@ -67,9 +71,13 @@ class Engine:
         return self._nets_and_objective[1]
 
     def features(self, images: torch.Tensor, strokes: Strokes | None = None, points: torch.Tensor | None = None) -> Features:
-        """The views' activations; with ``strokes`` (and their current ``points``) also the
-        control points that terms on the strokes' shape read."""
-        acts = {name: net(images) for name, net in self.nets.items()}
+        """The nets' activations of ``images``: computed in the engine's precision, handed to the
+        objective in fp32 (its reductions stay fp32). With ``strokes`` (and their current
+        ``points``) also the control points that terms on the strokes' shape read."""
+        numerics = self.numerics
+        with numerics.autocast(self.device.type):
+            acts = {name: net(numerics.net_input(name, images)) for name, net in self.nets.items()}
+        acts = {name: {m: a.float() for m, a in act.items()} for name, act in acts.items()}
         if strokes is None:
             return Features(images, acts)
         return Features(images, acts, strokes.control_points(points), strokes.segment_stroke)
@@ -141,6 +149,11 @@ class StageRun:
         else:
             self.param = to_free(strokes.points, strokes.region).requires_grad_(True)
         self.optimizer = torch.optim.Adam([self.param], lr=stage.lr)
+        # fp16's narrow range needs loss scaling: a step whose scaled gradient overflows is
+        # skipped and the scale halves (see docs/precision.md)
+        self.numerics = getattr(engine, "numerics", FP32)
+        self.scaler = torch.amp.GradScaler(engine.device.type) if self.numerics.precision == "fp16" else None
+        self.skipped: list[int] = []  # fp16 steps skipped for a non-finite gradient
         # per step: the objective's score, then each term's score, as the step computed them
         self.history: list[list[float]] = []
         self.history_from = 0  # the step history[0] belongs to (later than 0 after resuming an older checkpoint)
@@ -171,12 +184,37 @@ class StageRun:
         score, terms = self.engine.objective.score_and_terms(self.engine.features(images, self.strokes, points))
         loss = -score
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {float(loss)} at step {k}")
-        loss.backward()
-        self.optimizer.step()
+            raise FloatingPointError(f"loss became {float(loss)} at step {k}{self._under()}")
+        if self.scaler is None:
+            loss.backward()
+            if not torch.isfinite(self.param.grad).all():
+                raise FloatingPointError(f"the gradient reaching the strokes is not finite at step {k}{self._under()}")
+            self.optimizer.step()
+        else:
+            self._scaled_step(loss, k)
         self.history.append(torch.stack([v.detach().float().reshape(()) for v in (score, *terms)]).tolist())
         self.next_step = k + 1
         return float(loss.detach())
+
+    def _under(self) -> str:
+        precision = self.numerics.precision
+        return "" if precision == "fp32" else f" (nets in {precision}; --precision fp32 runs them in full precision)"
+
+    def _scaled_step(self, loss: torch.Tensor, k: int) -> None:
+        """fp16: backward through the scaled loss; the scaler skips a step whose gradient is not
+        finite. More than MAX_SKIPPED skipped steps in a row is an error naming the step."""
+        scale = self.scaler.get_scale()
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.scaler.get_scale() < scale:
+            self.skipped.append(k)
+            streak = 0
+            while streak < len(self.skipped) and self.skipped[-1 - streak] == k - streak:
+                streak += 1
+            if streak > MAX_SKIPPED:
+                raise FloatingPointError(f"the gradient reaching the strokes is not finite at step {k} after {streak} "
+                                         f"loss-scaled fp16 steps in a row{self._under()}")
 
     @property
     def done(self) -> bool:
@@ -201,6 +239,7 @@ class StageRun:
             "param_space": "logits" if self.learn_pens else POINT_PARAM,
             "optimizer": self.optimizer.state_dict(),
             "torch_rng": torch.get_rng_state(),
+            **({"scaler": self.scaler.state_dict()} if self.scaler is not None else {}),
             "history": self.history_record(),
         }
 
@@ -219,6 +258,8 @@ class StageRun:
         self.fixed_points = self.strokes.points.detach().clone()
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
+        if self.scaler is not None and "scaler" in state:
+            self.scaler.load_state_dict(state["scaler"])
         self.next_step = int(state["next_step"])
         history = state.get("history") or {"first_step": self.next_step, "steps": []}  # older checkpoints kept none
         self.history_from = int(history["first_step"])

@@ -150,6 +150,7 @@ def build_spec(
         network=Network(
             weights=data["network"]["weights"],
             leaky_relu=None if data["network"]["leaky_relu"] is None else float(data["network"]["leaky_relu"]),
+            precision=data["network"]["precision"],
         ),
         objective=objective_from_text(data["objective"]),
         augment=Augment(

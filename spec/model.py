@@ -62,6 +62,7 @@ class Strokes:
 class Network:
     weights: str  # "imagenet" | "random" | a file path (relative to the spec's folder)
     leaky_relu: float | None  # replace ReLU by LeakyReLU(slope); None keeps ReLU
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16: how the nets compute (runtime resolves auto)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from .spec import set_option
 @set_option
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where to optimise.")
 @click.option("--renderer", type=click.Choice(["torch", "diffvg"]), default="torch", show_default=True, help="Differentiable renderer backend.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default=None,
+              help="The nets' precision, overriding the spec's network.precision (auto: bf16 where the device has it, else fp32).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted stage from its last checkpoint.")
 @click.option("--force", is_flag=True, help="Rerun every stage, even those whose stored result is still valid.")
 @click.option("--exact", is_flag=True,
@@ -27,7 +29,8 @@ from .spec import set_option
               help="Build into a folder that already holds other files; penspec never changes or deletes a file it did not write.")
 @click.option("--wait", type=click.FloatRange(min=0), is_flag=False, flag_value=math.inf, default=None, metavar="[SECONDS]",
               help="When another build or plot is writing into the folder, wait for it (at most SECONDS) instead of stopping.")
-def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device: str, renderer: str, resume: bool, force: bool,
+def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device: str, renderer: str, precision: str | None,
+              resume: bool, force: bool,
               exact: bool, into_existing: bool, wait: float | None) -> None:
     """Build a piece from its SPEC: optimise the strokes and write the plotter files.
 
@@ -38,8 +41,8 @@ def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device
     from penspec.runtime.progress import RichReporter
 
     reporter = RichReporter()
-    options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, resume=resume, force=force, exact=exact,
-                           into_existing=into_existing, wait=wait)
+    options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, precision=precision, resume=resume,
+                           force=force, exact=exact, into_existing=into_existing, wait=wait)
     result = build(spec, options, reporter)
     objective = result.metrics["objective"]
     console = reporter.console

@@ -19,6 +19,7 @@ def test_smoke_overrides_cut_every_stage_and_switch_weights():
     spec = load(GALLERY / "vgg16-conv3_3-37" / "spec.yaml")
     overrides = smoke_overrides(spec)
     assert f"network.weights={spec.test.weights}" in overrides and spec.test.weights == "random"
+    assert "network.precision=fp32" in overrides  # a golden must not depend on whether the CPU has bf16
     kinds = [s.kind for s in spec.stages]
     for i, kind in enumerate(kinds):
         if kind in ("optimize", "finetune"):
