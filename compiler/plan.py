@@ -197,11 +197,30 @@ class PenEstimate:
 
 
 @dataclass(frozen=True)
+class StageCost:
+    """One net stage's memory at its peak (a step's forward and backward) and its work per step.
+
+    Bytes are the growth over a process that has imported torch and loaded the nets (the nets'
+    weights are not counted). See :mod:`penspec.compiler.estimate` for the model."""
+
+    stage: str  # the stage's name, "0-optimize"
+    peak_bytes: int  # the sum of the four parts below
+    renderer_bytes: int  # the rasteriser's kept inked pixels, binned pieces and chunk temporaries
+    images_bytes: int  # the views' images and their copies up to the nets' input
+    nets_bytes: int  # the nets' activations kept for backward, at the plan's precision (auto: fp32)
+    optimizer_bytes: int  # the strokes' parameters, gradients and Adam's two moments
+    pixels: int  # work per step: view pixels through the nets (views x crop^2)
+    inked: int  # work per step: (stroke, pixel) pairs the renderer shades
+
+
+@dataclass(frozen=True)
 class Estimates:
     pens: tuple[PenEstimate, ...]
     ink_mm: float
     time_s: float
     steps: int  # optimisation steps in all stages
+    stages: tuple[StageCost, ...] = ()  # per net stage, in stage order
+    peak_bytes: int = 0  # the largest stage's peak_bytes
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,15 @@ def length(mm: float) -> str:
     return f"{mm / 1000:.1f} m" if mm >= 1000 else f"{mm:.0f} mm"
 
 
+def nbytes(n: float) -> str:
+    """``"512 KiB"``, ``"1.4 GiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit in ("B", "KiB") else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError
+
+
 def summarize(plan: Plan, source: str | None = None) -> str:
     """The summary; ``source`` names the spec as the user gave it (default the plan's file name)."""
     c, p = plan.canvas, plan.paper
@@ -32,6 +41,14 @@ def summarize(plan: Plan, source: str | None = None) -> str:
     for s in plan.stages:
         size = f"{s.size.width}x{s.size.height} px"
         lines.append(f"  {s.name:<14} {size:<14} {s.strokes:>6} strokes  {s.describe()}")
+    if plan.estimates.stages:
+        precision = ", ".join(sorted({n.precision for n in plan.objective.nets}))
+        lines.append(f"memory per step (estimate, nets at {precision}, counted as fp32):")
+        for c in plan.estimates.stages:
+            lines.append(
+                f"  {c.stage:<14} peak ~{nbytes(c.peak_bytes):>10}  (renderer {nbytes(c.renderer_bytes)}, images {nbytes(c.images_bytes)}, "
+                f"nets {nbytes(c.nets_bytes)}, optimiser {nbytes(c.optimizer_bytes)}); {c.pixels} view px, {c.inked} inked px"
+            )
     nets = ", ".join(f"{n.name} ({n.weights}, up to {n.deepest})" for n in plan.objective.nets)
     lines.append(f"objective: {plan.objective.expression}  [{nets}]")
     lines.append("pens (estimates before optimisation):")

@@ -65,6 +65,7 @@ class BuildOptions:
     exact: bool = False  # rerun stages optimised under another look, so the result equals a clean build
     into_existing: bool = False  # build into a folder that holds other files (they are never touched)
     wait: float | None = None  # another build holds the folder: None stops at once, else seconds to wait (math.inf: no limit)
+    ignore_memory: bool = False  # build even when the plan's memory estimate exceeds the device's available memory
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def build_paths(plan: Plan, out_dir: Path, stem: str) -> list[Path]:
 
 def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), reporter: Reporter | None = None) -> BuildResult:
     """Build one piece. Raises SpecError / MissingResourceError / OutputFolderError before any
-    work on bad input, FolderBusyError when another build or plot is writing into the folder,
+    work on bad input, NotEnoughMemoryError when the plan's memory estimate exceeds the device's
+    available memory (unless ``options.ignore_memory``), FolderBusyError when another build or plot is writing into the folder,
     StageError for a failure inside a stage, KeyboardInterrupt after checkpointing on Ctrl-C.
 
     A build that finds the folder up to date only reads; one that writes holds the folder
@@ -139,6 +141,10 @@ def build(spec_path: str | os.PathLike, options: BuildOptions = BuildOptions(), 
     from penspec.runtime.precision import numerics_for
 
     device = resolve_device(options.device)
+    if not options.ignore_memory:
+        from penspec.runtime.memory import check_memory
+
+        check_memory(plan, device, spec.source)  # before any net is loaded or file written
     numerics = numerics_for(plan, device)
     _check_renderer(options.renderer)
     paths = build_paths(plan, out_dir, piece_name(spec.source))  # recorded before anything is written

@@ -108,6 +108,11 @@ class FolderBusyError(OutputFolderError):
     """Another penspec command (a build, a plot) is writing into the folder right now."""
 
 
+class NotEnoughMemoryError(PenspecError):
+    """The plan's memory estimate for a stage exceeds what the device has available: refused
+    before anything is loaded or written (``penspec build --ignore-memory`` builds anyway)."""
+
+
 class WriteError(PenspecError, OSError):
     """A file could not be written: the disk is full, the folder is read-only or not ours to
     write. The file being replaced, if any, is left as it was (writes are atomic)."""

@@ -21,6 +21,7 @@ from penspec.spec.errors import (
     CompileError,
     EmitError,
     MissingResourceError,
+    NotEnoughMemoryError,
     OutputFolderError,
     PenspecError,
     SpecError,
@@ -44,9 +45,9 @@ def test_the_readme_table_is_the_one_in_code():
 
 def test_every_code_has_a_meaning_and_every_category_its_code():
     assert set(MEANINGS) == set(Exit)
-    for category in (SpecError, CompileError, UsageError, MissingResourceError, OutputFolderError):
+    for category in (SpecError, CompileError, UsageError, MissingResourceError, OutputFolderError, NotEnoughMemoryError):
         assert exit_for(category.__new__(category)) == Exit.INPUT
-    assert set(INPUT_ERRORS) == {SpecError, UsageError, MissingResourceError, OutputFolderError}
+    assert set(INPUT_ERRORS) == {SpecError, UsageError, MissingResourceError, OutputFolderError, NotEnoughMemoryError}
     for failure in (StageError("optimize", None, ValueError("x")), EmitError("x"), PenspecError("x"), ValueError("x")):
         assert exit_for(failure) == Exit.FAILED
     assert exit_for(KeyboardInterrupt()) == Exit.INTERRUPTED

@@ -29,20 +29,24 @@ from .spec import set_option
               help="Build into a folder that already holds other files; penspec never changes or deletes a file it did not write.")
 @click.option("--wait", type=click.FloatRange(min=0), is_flag=False, flag_value=math.inf, default=None, metavar="[SECONDS]",
               help="When another build or plot is writing into the folder, wait for it (at most SECONDS) instead of stopping.")
+@click.option("--ignore-memory", is_flag=True,
+              help="Build even when the plan's memory estimate for a stage exceeds the device's available memory.")
 def build_cmd(spec: str, out_dir: str | None, overrides: tuple[str, ...], device: str, renderer: str, precision: str | None,
               resume: bool, force: bool,
-              exact: bool, into_existing: bool, wait: float | None) -> None:
+              exact: bool, into_existing: bool, wait: float | None, ignore_memory: bool) -> None:
     """Build a piece from its SPEC: optimise the strokes and write the plotter files.
 
     A rebuild reuses every stored stage whose drawing is unchanged. A change to the look only
     re-inks the stored strokes (build.lock and the report say so); --exact optimises them again.
+    A build whose memory estimate (see `penspec plan`) exceeds the device's available memory is
+    refused before anything is loaded, unless --ignore-memory.
     """
     from penspec.runtime.build import BuildOptions, build
     from penspec.runtime.progress import RichReporter
 
     reporter = RichReporter()
     options = BuildOptions(out_dir=out_dir, overrides=tuple(overrides), device=device, renderer=renderer, precision=precision, resume=resume,
-                           force=force, exact=exact, into_existing=into_existing, wait=wait)
+                           force=force, exact=exact, into_existing=into_existing, wait=wait, ignore_memory=ignore_memory)
     result = build(spec, options, reporter)
     objective = result.metrics["objective"]
     console = reporter.console

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from penspec.spec.errors import MissingResourceError, OutputFolderError, SpecError, UsageError
+from penspec.spec.errors import MissingResourceError, NotEnoughMemoryError, OutputFolderError, SpecError, UsageError
 
 
 class Exit(IntEnum):
@@ -31,7 +31,8 @@ MEANINGS: dict[Exit, str] = {
     "unknown option or a bad argument, a folder that is not a build, a layer or pen the build does not "
     "have, nothing to resume, a missing file, style image, weights file or pyaxidraw, an output folder that "
     "holds files penspec did not write (without `--into-existing`), an output folder another build or plot is "
-    "writing into (`--wait` waits for it)",
+    "writing into (`--wait` waits for it), a build whose memory estimate exceeds the device's available memory "
+    "(`penspec build` names the stage and what to lower; `--ignore-memory` builds anyway)",
     Exit.PLOT_STOPPED: "a plotted layer stopped early (the pause button, or pyaxidraw reported an error); "
     "`penspec plot --resume` (or `plot.py --resume`) finishes it",
     Exit.NO_PLOTTER: "no AxiDraw answered on USB, or its connection was lost mid-layer (`penspec plot`, plot.py): "
@@ -40,7 +41,7 @@ MEANINGS: dict[Exit, str] = {
 }
 
 # The error categories a user causes and fixes: exit 2, the message alone, never a traceback.
-INPUT_ERRORS: tuple[type[BaseException], ...] = (SpecError, UsageError, MissingResourceError, OutputFolderError)
+INPUT_ERRORS: tuple[type[BaseException], ...] = (SpecError, UsageError, MissingResourceError, OutputFolderError, NotEnoughMemoryError)
 
 
 def exit_for(exc: BaseException) -> Exit:

@@ -250,3 +250,20 @@ def test_out_of_memory_names_stage_step_and_the_resume_command(spec, clean, tmp_
     assert "resuming 0-optimize at step 2/6" in text
     assert_like_clean(out, clean)
     print(f"\nFAULT | out of memory in a step | 1 | {line} | {time.monotonic() - started:.1f} s | yes")
+
+
+SMALL_MEMORY = "import penspec.runtime.memory as memory\nmemory.cpu_available_bytes = lambda: 1 << 20"  # 1 MiB available
+
+
+def test_memory_refusal_writes_nothing_and_ignore_memory_builds(spec, clean, tmp_path):
+    out = tmp_path / "out"
+    code, err, _ = penspec(spec, out, fault=SMALL_MEMORY)
+    assert code == 2, err
+    (line,) = lines(err, "needs about")
+    assert line.startswith(f"{spec}:15: stage 2-finetune needs about ") and "but 1.0 MiB is available on the CPU" in line
+    assert line.endswith("lower the canvas, views, strokes or crop (`penspec plan` prints the estimate), or pass --ignore-memory to build anyway")
+    assert "Traceback" not in err and not out.exists()
+    code, err, seconds = penspec(spec, out, "--ignore-memory", fault=SMALL_MEMORY)
+    assert code == 0, err
+    assert_like_clean(out, clean)
+    print(f"\nFAULT | estimate over available memory | 2 | {line} | {seconds:.1f} s (--ignore-memory) | yes")
