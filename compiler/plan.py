@@ -86,7 +86,7 @@ class NetPlan:
 
 @dataclass(frozen=True)
 class TermPlan:
-    kind: str  # channel | neuron | layer | diversity | style | tv
+    kind: str  # channel | neuron | layer | diversity | style | tv | crowding
     weight: float
     text: str  # as written in the expression
     net: str | None = None

@@ -37,7 +37,7 @@ def held_out_scores(engine: Engine, strokes: Strokes, views: int = HELD_OUT_VIEW
     h = engine.homographies(HELD_OUT, 0, 0, views, strokes.region)
     with torch.no_grad():
         images = engine.view_images(strokes, strokes.points, pen_look(engine.plan, strokes), h)
-        scores = engine.objective.term_scores(engine.features(images))
+        scores = engine.objective.term_scores(engine.features(images, strokes, strokes.points))
     return [float(s) for s in scores]
 
 

@@ -8,6 +8,7 @@ a lambda: each term is a frozen dataclass whose ``describe()`` prints the spec's
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ class Features:
 
     images: torch.Tensor  # [B, 3, h, w] in [0, 1]
     activations: Mapping[str, Mapping[str, torch.Tensor]]
+    control_points: torch.Tensor | None = None  # [N, 4, 2] region px, for terms on the strokes' shape
+    segment_stroke: torch.Tensor | None = None  # long [N]: the stroke of each segment
 
     def of(self, net: str, module: str) -> torch.Tensor:
         return self.activations[net][module]
@@ -168,7 +171,69 @@ class TotalVariation(PerView):
         return "tv"
 
 
-Term = Channel | Neuron | Layer | Diversity | Style | TotalVariation
+CROWDING_CELL = 3.0  # px: the knot cell of bench/quality.py
+CROWDING_FREE = 2.0  # strokes per cell before the cost starts
+CROWDING_GAIN = 3.0  # presence of a stroke that crosses a whole cell: 1 - exp(-3) = 0.95
+
+
+def bezier_samples(control_points: torch.Tensor, count: int) -> torch.Tensor:
+    """``[N, count, 2]`` points of each cubic at ``t = (i + 0.5) / count`` (differentiable)."""
+    t = (torch.arange(count, dtype=control_points.dtype, device=control_points.device) + 0.5) / count
+    t = t.view(1, count, 1)
+    p0, p1, p2, p3 = (control_points[:, i : i + 1] for i in range(4))
+    u = 1 - t
+    return u**3 * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t**3 * p3
+
+
+@dataclass(frozen=True)
+class Crowding:
+    """How many strokes pass through the same small place: knots of ink on paper.
+
+    Each stroke's curve is splatted (bilinear, by its length) onto a grid of 3 px cells; a
+    stroke's presence in a cell is ``1 - exp(-3 * length in it / cell)``, so one stroke counts at
+    most once however it loops; a cell crossed by ``n`` strokes costs ``relu(n - 2)^2``. The
+    score is the sum over cells divided by the stroke count. It reads the strokes, not the
+    views, and is a cost: the spec gives it a negative weight (``- 0.1 * crowding``)."""
+
+    def score(self, f: Features) -> torch.Tensor:
+        cps, seg_stroke = f.control_points, f.segment_stroke
+        if cps is None or seg_stroke is None or cps.shape[0] == 0:
+            raise ValueError("crowding reads the strokes, but this evaluation passed none")
+        cell = CROWDING_CELL
+        with torch.no_grad():
+            poly = (cps[:, 1:] - cps[:, :-1]).norm(dim=-1).sum(dim=-1)  # [N] control polygon length
+            count = int(min(64, max(4, math.ceil(float(poly.max()) / (cell / 2)))))
+        pts = bezier_samples(cps, count) / cell - 0.5  # [N, K, 2] in cell units, cell centres integral
+        mass = (poly / (count * cell)).view(-1, 1).expand(-1, count)  # each sample's share of its length, in cells
+        lo = torch.floor(pts.detach())
+        frac = pts - lo
+        lo = lo.long()
+        hi_x = int(lo[..., 0].max()) + 2
+        hi_y = int(lo[..., 1].max()) + 2
+        min_x, min_y = int(lo[..., 0].min()), int(lo[..., 1].min())
+        cols, rows = hi_x - min_x + 1, hi_y - min_y + 1
+        stroke = seg_stroke.view(-1, 1).expand(-1, count)
+        keys, weights = [], []
+        for dx in (0, 1):
+            for dy in (0, 1):
+                wx = frac[..., 0] if dx else 1 - frac[..., 0]
+                wy = frac[..., 1] if dy else 1 - frac[..., 1]
+                cell_index = (lo[..., 1] + dy - min_y) * cols + (lo[..., 0] + dx - min_x)
+                keys.append((stroke * (rows * cols) + cell_index).reshape(-1))
+                weights.append((wx * wy * mass).reshape(-1))
+        keys_all = torch.cat(keys)
+        unique, inverse = torch.unique(keys_all, return_inverse=True)
+        per_stroke_cell = torch.zeros(unique.shape[0], dtype=cps.dtype, device=cps.device).index_add(0, inverse, torch.cat(weights))
+        presence = 1 - torch.exp(-CROWDING_GAIN * per_stroke_cell)
+        crossings = torch.zeros(rows * cols, dtype=cps.dtype, device=cps.device).index_add(0, unique % (rows * cols), presence)
+        strokes = int(seg_stroke.max()) + 1
+        return torch.relu(crossings - CROWDING_FREE).pow(2).sum() / strokes
+
+    def describe(self) -> str:
+        return "crowding"
+
+
+Term = Channel | Neuron | Layer | Diversity | Style | TotalVariation | Crowding
 
 
 # ---------------------------------------------------------------------------- the sum
@@ -279,6 +344,8 @@ def make_term(
         return Diversity(term.net, term.module, layer)
     if term.kind == "tv":
         return TotalVariation()
+    if term.kind == "crowding":
+        return Crowding()
     if term.kind == "style":
         if nets is None or term.net not in nets:
             raise ValueError(f"style term {term.text!r} needs its network {term.net!r} loaded")

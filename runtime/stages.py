@@ -70,13 +70,17 @@ class Engine:
     def objective(self) -> Objective:
         return self._nets_and_objective[1]
 
-    def features(self, images: torch.Tensor) -> Features:
+    def features(self, images: torch.Tensor, strokes: Strokes | None = None, points: torch.Tensor | None = None) -> Features:
         """The nets' activations of ``images``: computed in the engine's precision, handed to the
-        objective in fp32 (its reductions stay fp32)."""
+        objective in fp32 (its reductions stay fp32). With ``strokes`` (and their current
+        ``points``) also the control points that terms on the strokes' shape read."""
         numerics = self.numerics
         with numerics.autocast(self.device.type):
             acts = {name: net(numerics.net_input(name, images)) for name, net in self.nets.items()}
-        return Features(images, {name: {m: a.float() for m, a in act.items()} for name, act in acts.items()})
+        acts = {name: {m: a.float() for m, a in act.items()} for name, act in acts.items()}
+        if strokes is None:
+            return Features(images, acts)
+        return Features(images, acts, strokes.control_points(points), strokes.segment_stroke)
 
     def homographies(self, purpose: int, stage: int, step: int, views: int, region: Size):
         params = sample_views(self.plan.seed, purpose, stage, step, views, self.plan.augment, region)
@@ -175,8 +179,9 @@ class StageRun:
             group["lr"] = stage.lr if self.learn_pens else lr_at(stage, k)
         h = self.engine.homographies(TRAIN, stage.index, k, stage.views, self.strokes.region)
         self.optimizer.zero_grad(set_to_none=True)
-        images = self.engine.view_images(self.strokes, self.points(), self.look(k), h)
-        score, terms = self.engine.objective.score_and_terms(self.engine.features(images))
+        points = self.points()
+        images = self.engine.view_images(self.strokes, points, self.look(k), h)
+        score, terms = self.engine.objective.score_and_terms(self.engine.features(images, self.strokes, points))
         loss = -score
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {float(loss)} at step {k}{self._under()}")

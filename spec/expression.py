@@ -18,7 +18,7 @@ from .errors import Diagnostic, Location, SpecError
 from .model import Objective, Term
 from .suggest import did_you_mean
 
-TERM_KINDS = ("channel", "neuron", "layer", "diversity", "style", "tv")
+TERM_KINDS = ("channel", "neuron", "layer", "diversity", "style", "tv", "crowding")
 NETWORK_TERMS = ("channel", "neuron", "layer", "diversity", "style")
 POSITION_NAMES = ("x", "y")
 MAX_LENGTH = 10_000
@@ -31,8 +31,8 @@ _FRIENDLY = {
     "STRING": "a quoted image path",
     "$END": "the end of the expression",
 }
-_TERM_START = {"NAME", "CHANNEL", "NEURON", "DIVERSITY", "STYLE", "TV"}
-_TERMS_HINT = "a term: channel(NET:LAYER, C), NET:LAYER:C, neuron(...), layer(...), diversity(...), style(...) or tv"
+_TERM_START = {"NAME", "CHANNEL", "NEURON", "DIVERSITY", "STYLE", "TV", "CROWDING"}
+_TERMS_HINT = "a term: channel(NET:LAYER, C), NET:LAYER:C, neuron(...), layer(...), diversity(...), style(...), tv or crowding"
 
 
 class ExpressionError(ValueError):
@@ -98,6 +98,8 @@ def _syntax_error(text: str, exc: lark.exceptions.UnexpectedInput) -> Expression
             )
         if token.type == "LPAR" and previous is not None and previous.type == "TV":
             return ExpressionError(column, "tv takes no arguments; write 'tv' alone (with a negative weight, e.g. '- 1e-5 * tv')")
+        if token.type == "LPAR" and previous is not None and previous.type == "CROWDING":
+            return ExpressionError(column, "crowding takes no arguments; write 'crowding' alone (with a negative weight, e.g. '- 0.1 * crowding')")
         accepted = getattr(exc, "accepts", None) or exc.expected
         expected = _expected(accepted)
         if accepted == {"INT"} and token.type in ("NUMBER", "MINUS"):
@@ -144,8 +146,8 @@ def _term(text: str, node: lark.Tree, weight: float) -> Term:
     kind = node.data
     start, end = node.meta.start_pos, node.meta.end_pos
     common = dict(weight=weight, text=text[start:end], column=start + 1)
-    if kind == "tv":
-        return Term(kind="tv", **common)
+    if kind in ("tv", "crowding"):
+        return Term(kind=kind, **common)
     if kind == "shorthand":
         net, layer, channel = node.children
         return Term(kind="channel", net=str(net), layer=str(layer), channel=int(channel), **common)
@@ -201,7 +203,7 @@ def objective_from_text(text: str) -> Objective:
         else:
             terms.append(_weighted(text, child, sign))
     if not any(term.kind in NETWORK_TERMS for term in terms):
-        raise ExpressionError(terms[0].column, "the objective needs at least one network term (channel, neuron, layer, diversity or style); tv alone only blurs the drawing away")
+        raise ExpressionError(terms[0].column, "the objective needs at least one network term (channel, neuron, layer, diversity or style); tv or crowding alone only moves strokes apart")
     return Objective(expression=text, terms=tuple(terms))
 
 

@@ -69,7 +69,7 @@ class Network:
 class Term:
     """One weighted term of the objective expression, as written (layers not yet resolved)."""
 
-    kind: Literal["channel", "neuron", "layer", "diversity", "style", "tv"]
+    kind: Literal["channel", "neuron", "layer", "diversity", "style", "tv", "crowding"]
     weight: float
     text: str  # the term's source text, e.g. "channel(vgg16:conv3_3, 37)"
     column: int  # 1-based column of the term inside the expression string

@@ -163,6 +163,7 @@ def reference_markdown() -> str:
         "| `diversity(NET:LAYER)` | negative mean pairwise cosine similarity of the views' Gram matrices |",
         "| `style(NET:LAYER, \"image.png\")` | negative Gram-matrix distance to the image (path relative to the spec) |",
         "| `tv` | total variation of the rendered image (a cost: give it a negative weight) |",
+        "| `crowding` | strokes crossing the same 3 px cell, costed from 3 strokes up: knots of ink on paper (a cost: give it a negative weight, e.g. `- 1 * crowding`) |",
         "",
         "Example: `channel(vgg16:conv3_3, 37) - 1e-5 * tv + 0.5 * diversity(vgg16:conv3_3)`.",
         "NET is a registered network; LAYER a friendly alias (`conv3_3`, `layer3`) or a module path",

@@ -14,6 +14,7 @@ from penspec.runtime.draw import pen_look, render_views
 from penspec.runtime.nets import load_net
 from penspec.runtime.objectives import (
     Channel,
+    Crowding,
     Diversity,
     Features,
     Layer,
@@ -34,7 +35,7 @@ NET = NetPlan(name="resnet18", weights="random", leaky_relu=None, modules=("laye
 
 def term(kind, weight=1.0, **kw) -> TermPlan:
     defaults = {"net": "resnet18", "layer": "layer1", "module": "layer1", "channels": 64}
-    if kind == "tv":
+    if kind in ("tv", "crowding"):
         defaults = {}
     text = kw.pop("text", kind)
     return TermPlan(kind=kind, weight=weight, text=text, **{**defaults, **kw})
@@ -60,6 +61,7 @@ CONTRACT = {
     "diversity": lambda: term("diversity"),
     "style": lambda: term("style", image="style.png"),
     "tv": lambda: term("tv", weight=-1e-3),
+    "crowding": lambda: term("crowding", weight=-1.0),
 }
 
 
@@ -79,7 +81,7 @@ def test_loss_decreases_in_a_few_steps(kind, fnet, style_image):
 
     def loss_now():
         images = render_views(strokes, points, look, views, crop)
-        return objective.loss(Features(images, {"resnet18": fnet(images)}))
+        return objective.loss(Features(images, {"resnet18": fnet(images)}, strokes.control_points(points), strokes.segment_stroke))
 
     with torch.no_grad():
         first = loss_now()
@@ -168,3 +170,39 @@ def test_style_image_may_not_leave_the_spec_folder(tmp_path, style_image):
     assert resolve_image(str(tmp_path / "style.png"), inner) == tmp_path / "style.png"
     with pytest.raises(MissingResourceError, match="not found"):
         resolve_image("missing.png", inner)
+
+
+def lines_through(centre: tuple[float, float], angles_deg: list[float], half: float = 20.0) -> Features:
+    """Straight one-segment strokes of length ``2 * half`` through ``centre``, one per angle."""
+    cps = []
+    for a in angles_deg:
+        d = torch.tensor([np.cos(np.radians(a)), np.sin(np.radians(a))], dtype=torch.float32)
+        c = torch.tensor(centre, dtype=torch.float32)
+        cps.append(torch.stack([c - half * d, c - half * d / 3, c + half * d / 3, c + half * d]))
+    return Features(torch.zeros(1, 3, 8, 8), {}, torch.stack(cps), torch.arange(len(angles_deg)))
+
+
+def test_crowding_counts_strokes_through_one_place():
+    knot = Crowding().score(lines_through((50.0, 50.0), [0, 45, 90, 135, 22]))
+    two = Crowding().score(lines_through((50.0, 50.0), [0, 90]))
+    assert float(two) == 0.0  # two strokes crossing are not a knot
+    assert float(knot) > 0.5
+    # the same five strokes spread out cost nothing
+    apart = [lines_through((20.0 + 30 * i, 30.0 * i + 10), [a]) for i, a in enumerate([0, 45, 90, 135, 22])]
+    spread = Features(torch.zeros(1), {}, torch.cat([f.control_points for f in apart]), torch.arange(5))
+    assert float(Crowding().score(spread)) == 0.0
+    # one stroke looping over itself many times counts once
+    loop = lines_through((50.0, 50.0), [0, 60, 120, 180, 240])
+    one = Features(loop.images, {}, loop.control_points, torch.zeros(5, dtype=torch.long))
+    assert float(Crowding().score(one)) == 0.0
+
+
+def test_crowding_pushes_strokes_apart_and_needs_strokes():
+    f = lines_through((50.0, 50.0), [0, 45, 90, 135, 22])
+    cps = f.control_points.clone().requires_grad_(True)
+    score = Crowding().score(Features(f.images, {}, cps, f.segment_stroke))
+    score.backward()
+    assert cps.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="reads the strokes"):
+        Crowding().score(Features(f.images, {}))
+    assert Objective(((-0.5, Crowding()),)).describe() == "-0.5 * crowding"

@@ -23,7 +23,7 @@ from penspec.runtime.stages import (
     lr_at,
     temperature_at,
 )
-from penspec.runtime.strokes import init_strokes
+from penspec.runtime.strokes import Strokes, init_strokes
 from penspec.spec.errors import StageError
 from penspec.spec.model import Size
 
@@ -86,7 +86,7 @@ class PushOutwards:
         centre = torch.tensor(strokes.region, dtype=points.dtype) / 2
         return points, torch.sign(points.detach() - centre)
 
-    def features(self, images):
+    def features(self, images, strokes=None, points=None):
         return images
 
     def score_and_terms(self, features):
@@ -177,7 +177,7 @@ def test_soft_pens_mix_colours(engine):
 
 
 def test_failure_inside_a_stage_names_the_stage_and_line(engine, tmp_path, monkeypatch):
-    def broken(self, images):
+    def broken(self, images, strokes=None, points=None):
         raise RuntimeError("the net fell over")
 
     monkeypatch.setattr(Engine, "features", broken)
@@ -275,3 +275,27 @@ def test_the_runner_has_a_handler_for_every_stage_kind():
     from penspec.runtime.runner import HANDLERS
 
     assert set(HANDLERS) == set(STAGE_KINDS)
+
+
+def test_a_stage_passes_its_strokes_to_crowding(engine):
+    """StageRun hands the strokes' control points to terms that read them: a star of eight
+    strokes through one point spreads out under `- crowding` alone."""
+    from penspec.runtime.objectives import Crowding, Features, Objective
+
+    region = Size(64, 64)
+    angles = torch.arange(8, dtype=torch.float32) * (torch.pi / 8)
+    d = torch.stack([torch.cos(angles), torch.sin(angles)], dim=1) * 20
+    c = torch.tensor([32.0, 32.0])
+    points = torch.cat([torch.stack([c - t, c - t / 3, c + t / 3, c + t]) for t in d])
+    star = Strokes(points, torch.arange(32).view(8, 4), torch.arange(8), torch.zeros(8, dtype=torch.long), region)
+    objective = Objective(((-1.0, Crowding()),))
+    crowd = Engine.loaded(engine.plan, engine.nets, objective, torch.device("cpu"))
+    run = StageRun(crowd, stage(steps=20, size=region, lr=0.5), star)
+
+    def cost(strokes):
+        return float(Crowding().score(Features(torch.zeros(1), {}, strokes.control_points(), strokes.segment_stroke)))
+
+    before = cost(star)
+    while not run.done:
+        run.step()
+    assert cost(run.result()) < 0.5 * before
