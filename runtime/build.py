@@ -234,7 +234,7 @@ def _build(spec: Spec, plan: Plan, device, owned: Ownership, plan_json: str, opt
     unclaimed = [p for p in files if not owned.owns(p)]
     if unclaimed:  # build_paths must list every file a build writes, or a later build could not clean it up
         raise RuntimeError(f"wrote files it had not claimed: {', '.join(map(str, unclaimed))}")
-    owned.remove(set(owned.root / r for r in owned.files if r.startswith(f"{PENS_DIR}/")) - set(files))  # pens now gone
+    owned.remove(set(owned.under(f"{PENS_DIR}/")) - set(files))  # pens now gone
     prune_stale(owned, plan)
     objective = metrics["objective"]
     reporter.note(f"objective on held-out views: before {objective['before']:.6g}, after {objective['after']:.6g}")

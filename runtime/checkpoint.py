@@ -342,6 +342,6 @@ def prune_stale(owned: Ownership, plan: Plan) -> list[str]:
     """Delete the stored stages no stage of ``plan`` uses any more, file by file and only what
     a build recorded writing (see :mod:`penspec.runtime.ownership`); returns what was deleted."""
     keep = {f"{STAGES_DIR}/{stage_dir_name(s)}/" for s in plan.stages}
-    stale = [owned.root / r for r in owned.files
-             if r.startswith(f"{STAGES_DIR}/") and not any(r.startswith(k) for k in keep) and DAMAGED not in r]  # set-aside files stay
+    stale = [p for p in owned.under(f"{STAGES_DIR}/")
+             if not any(owned.rel(p).startswith(k) for k in keep) and DAMAGED not in p.name]  # set-aside files stay
     return owned.remove(stale)

@@ -90,6 +90,10 @@ class Ownership:
     def owns(self, path: str | os.PathLike) -> bool:
         return self.rel(path) in self.files
 
+    def under(self, prefix: str) -> list[Path]:
+        """The recorded files whose relative path starts with ``prefix`` (``"pens/"``), as paths."""
+        return [self.root / r for r in sorted(self.files) if r.startswith(prefix)]
+
     def claim(self, paths: Iterable[str | os.PathLike]) -> None:
         """Record ``paths`` (and the folders they need that do not exist yet) as penspec's,
         before they are written. Raises OutputFolderError, writing nothing, when one of them

@@ -197,7 +197,7 @@ def _run_steps(engine: Engine, stage: NetStagePlan, strokes: Strokes, store: Sta
     if resumed_at == 0 and options.owned is not None:
         # a rerun must not leave snapshots of an older version beside its own
         prefix = f"{SNAPSHOTS_DIR}/{stage.name}-"
-        options.owned.remove([options.out_dir / r for r in options.owned.files if r.startswith(prefix)])
+        options.owned.remove(options.owned.under(prefix))
         options.owned.claim(snapshot_paths(options.out_dir, stage, options.snapshot_every))  # this run's, again
     reporter.stage_started(stage, resumed_at, stage.steps)
     checkpointed = resumed_at
