@@ -3,6 +3,8 @@
     python bench/quality.py [--quick] [--out DIR] [--label NAME] [--set key.path=value ...] [--terms '- 0.1 * crowding']
                             [--targets block9:17,block3:21] [--seeds 0,1,2] [--steps 100,300]
     python bench/quality.py --compare BEFORE.json AFTER.json
+    python bench/quality.py --jobs 2 [...]                    # the targets split over 2 processes, then merged
+    python bench/quality.py --merge DIR DIR ... --out DIR     # one table from a matrix split over processes
 
 Each run builds one seed-scale piece (224 px square canvas, 200 strokes, one black 1 px pen,
 8 views, one ``optimize`` stage; everything else at the spec's defaults, changed only by
@@ -45,13 +47,14 @@ import platform
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from penspec.compiler import compile_spec
 from penspec.runtime.nets import load_net  # penspec before torch: it sets OpenMP's wait policy first
 from penspec.runtime.objectives import build_objective
+from penspec.runtime.precision import numerics_for
 from penspec.runtime.scene import Scene
 from penspec.runtime.stages import Engine, StageRun, initial_strokes
 from penspec.spec import load_text
@@ -227,6 +230,7 @@ class Judge:
 
     views: np.ndarray
     nets: dict
+    numerics: set = field(default_factory=set)  # the optimiser's numerics seen (the judge's net runs fp32)
 
     def activation(self, plan, raster: np.ndarray) -> dict[str, float]:
         term = plan.objective.terms[0]
@@ -256,9 +260,11 @@ def compile_run(layer: str, channel: int, seed: int, steps: int, overrides: list
 
 def optimise(plan, judge: Judge) -> tuple[Scene, Scene, float]:
     """Build the piece's single stage with StageRun; the initial and final scenes and seconds."""
-    net = judge.net(plan)
-    nets = {plan.objective.nets[0].name: net}
-    engine = Engine.loaded(plan, nets, build_objective(plan.objective, nets=nets), torch.device("cpu"))
+    cpu = torch.device("cpu")
+    numerics = numerics_for(plan, cpu)  # what a build on this CPU runs the nets in (precision: auto -> bf16 on AVX512-BF16)
+    nets = {spec.name: numerics.prepare(load_net(spec, ".", seed=plan.seed)) for spec in plan.objective.nets}
+    engine = Engine.loaded(plan, nets, build_objective(plan.objective, nets=nets), cpu, numerics=numerics)
+    judge.numerics.add(numerics.describe())
     first = initial_strokes(plan)
     run = StageRun(engine, plan.stages[0], first)
     t0 = time.perf_counter()
@@ -305,7 +311,7 @@ def summary(rows: list[dict]) -> dict:
 def markdown(result: dict) -> str:
     settings = " ".join([*(f"--set {o}" for o in result["overrides"]), *([f"--terms '{result['terms']}'"] if result.get("terms") else [])])
     lines = [f"# quality: {result['label']}", "", f"settings: `{settings or '(defaults)'}`; "
-             f"{result['cpu']}; torch {result['torch']}; load average at start {result['load']}; "
+             f"{result['cpu']}; torch {result['torch']}; optimiser nets {', '.join(result.get('optimiser numerics', [])) or 'fp32'}; load average at start {result['load']}; "
              f"total {result['total seconds']:.0f} s wall clock", ""]
     head = ("target", "seed", "steps") + COLUMNS
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -349,11 +355,9 @@ def cpu_name() -> str:
 
 
 def run_matrix(args) -> dict:
-    targets = QUICK["targets"] if args.quick else TARGETS
+    targets = matrix_targets(args)
     seeds = QUICK["seeds"] if args.quick else SEEDS
     steps_list = QUICK["steps"] if args.quick else STEPS
-    if args.targets:
-        targets = tuple((t.split(":")[0], int(t.split(":")[1])) for t in args.targets.split(","))
     if args.seeds:
         seeds = tuple(int(s) for s in args.seeds.split(","))
     if args.steps:
@@ -385,6 +389,7 @@ def run_matrix(args) -> dict:
         "terms": args.terms,
         "cpu": cpu_name(),
         "torch": torch.__version__,
+        "optimiser numerics": sorted(judge.numerics),
         "load": round(load, 1),
         "total seconds": time.perf_counter() - t_all,
         "judge": {"views": JUDGE_VIEWS, "crop": JUDGE_CROP, "seed": JUDGE_SEED, "fills": FILLS,
@@ -393,11 +398,91 @@ def run_matrix(args) -> dict:
         "runs": rows,
         "medians": summary(rows),
     }
+    write_result(result, tiles, len(seeds), out)
+    return result
+
+
+def write_result(result: dict, tiles: list, cols: int, out: Path) -> None:
     (out / "quality.json").write_text(json.dumps(result, indent=1) + "\n")
     (out / "quality.md").write_text(markdown(result))
-    contact(tiles, len(seeds), out / "contact.png")
+    contact(tiles, cols, out / "contact.png")
     print(markdown(result))
+
+
+def merge(parts: list[Path], out: Path, label: str) -> dict:
+    """One result from several ``--out`` folders of the same settings (a matrix split over
+    processes or machines): runs in target, steps, seed order, medians recomputed, the contact
+    image redrawn from each part's saved scenes."""
+    results = [(json.loads((p / "quality.json").read_text()), p) for p in parts]
+    first = results[0][0]
+    for r, p in results[1:]:
+        if (r["overrides"], r["terms"]) != (first["overrides"], first["terms"]):
+            raise SystemExit(f"{p}: other settings than {parts[0]} ({r['overrides']} {r['terms']!r}); merge runs of one setting")
+    runs, source = {}, {}
+    for r, p in results:
+        for row in r["runs"]:
+            key = (row["target"], row["steps"], row["seed"])
+            runs[key], source[key] = row, p
+    order = {t: i for i, t in enumerate(dict.fromkeys(row["target"] for r, _ in results for row in r["runs"]))}
+    keys = sorted(runs, key=lambda k: (order[k[0]], k[1], k[2]))
+    seeds = sorted({k[2] for k in keys})
+    (out / "scenes").mkdir(parents=True, exist_ok=True)
+    tiles = []
+    for target, steps, seed in keys:
+        row = runs[(target, steps, seed)]
+        layer, channel = target.split(":")
+        name = f"{layer}-{channel}-s{seed}-{steps}"
+        scene = Scene.load(source[(target, steps, seed)] / "scenes" / f"{name}.npz")
+        scene.save(out / "scenes" / f"{name}.npz")
+        plan = compile_run(layer, int(channel), seed, max(steps, 1), first["overrides"], first["terms"])
+        rgb, width = pen_style(plan)
+        tiles.append((f"{target} s{seed} {steps}: {row['knots']} knots", rasterise(scene, rgb, width), knot_cells(scene, sample_curves(scene))))
+    result = {**first, "label": label or first["label"], "runs": [runs[k] for k in keys],
+              "total seconds": sum(r["total seconds"] for r, _ in results),
+              "load": max(r["load"] for r, _ in results),
+              "optimiser numerics": sorted({n for r, _ in results for n in r.get("optimiser numerics", [])}),
+              "merged from": [str(p) for p in parts]}
+    result["medians"] = summary(result["runs"])
+    write_result(result, tiles, len(seeds), out)
     return result
+
+
+def matrix_targets(args) -> tuple[tuple[str, int], ...]:
+    if args.targets:
+        return tuple((t.split(":")[0], int(t.split(":")[1])) for t in args.targets.split(","))
+    return QUICK["targets"] if args.quick else TARGETS
+
+
+def run_split(args) -> dict:
+    """``--jobs N``: the targets dealt round-robin to N child processes of this script (one torch
+    thread each, writing ``--out``/part-K), then :func:`merge` of their folders into ``--out``."""
+    import subprocess
+
+    targets = matrix_targets(args)
+    jobs = min(args.jobs, len(targets))
+    out = Path(args.out)
+    common = [*(f"--set={o}" for o in args.set), f"--terms={args.terms}", f"--label={args.label}", "--threads=1"]
+    for flag, value in (("--seeds", args.seeds or (None if not args.quick else ",".join(map(str, QUICK["seeds"])))),
+                        ("--steps", args.steps or (None if not args.quick else ",".join(map(str, QUICK["steps"]))))):
+        if value:
+            common.append(f"{flag}={value}")
+    out.mkdir(parents=True, exist_ok=True)
+    children, parts = [], []
+    for k in range(jobs):
+        part = out / f"part-{k}"
+        parts.append(part)
+        mine = ",".join(f"{layer}:{channel}" for layer, channel in targets[k::jobs])
+        log = open(out / f"part-{k}.log", "w")
+        children.append((subprocess.Popen([sys.executable, __file__, *common, f"--targets={mine}", f"--out={part}"],
+                                          stdout=log, stderr=subprocess.STDOUT), log))
+    failed = []
+    for k, (child, log) in enumerate(children):
+        if child.wait() != 0:
+            failed.append(f"part {k} exited {child.returncode} (see {out / f'part-{k}.log'})")
+        log.close()
+    if failed:
+        raise SystemExit("; ".join(failed))
+    return merge(parts, out, args.label)
 
 
 def compare(before: dict, after: dict) -> str:
@@ -434,7 +519,15 @@ def main() -> None:
     parser.add_argument("--steps", default="")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"))
+    parser.add_argument("--merge", nargs="+", metavar="DIR", help="combine the --out folders of one setting into --out")
+    parser.add_argument("--jobs", type=int, default=1, help="split the targets over this many processes (one torch thread each), then merge")
     args = parser.parse_args()
+    if args.merge:
+        merge([Path(p) for p in args.merge], Path(args.out), args.label if args.label != "penspec" else "")
+        return
+    if args.jobs > 1:
+        run_split(args)
+        return
     if args.compare:
         before, after = (json.loads(Path(p).read_text()) for p in args.compare)
         print(compare(before, after))

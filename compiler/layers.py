@@ -188,5 +188,15 @@ def resolve_layers(ctx: Context) -> Context:
                 deepest=ordered[-1],
             )
         )
-    objective = ObjectivePlan(expression=spec.objective.expression, terms=tuple(terms), nets=tuple(nets))
+    expression, terms = with_knot_cost(spec.objective.expression, terms, spec.strokes.crowding)
+    objective = ObjectivePlan(expression=expression, terms=tuple(terms), nets=tuple(nets))
     return replace(ctx, objective=objective)
+
+
+def with_knot_cost(expression: str, terms: list[TermPlan], weight: float) -> tuple[str, list[TermPlan]]:
+    """``strokes.crowding``: the objective with ``- weight * crowding`` appended, unless the
+    weight is 0 or the objective already weighs crowding itself (its own weight wins). The plan's
+    expression shows the added term, so ``penspec plan`` prints the objective the build runs."""
+    if weight <= 0 or any(t.kind == "crowding" for t in terms):
+        return expression, terms
+    return f"{expression} - {weight:g} * crowding", [*terms, TermPlan(kind="crowding", weight=-weight, text="crowding")]

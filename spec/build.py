@@ -105,7 +105,8 @@ def build_strokes(raw: dict[str, Any], pens: tuple[Pen, ...]) -> Strokes:
         given = {pen.id: 1.0 for pen in pens} if shares is None else {k: float(v) for k, v in shares.items()}
         total = sum(given.values())
         resolved = tuple((pen.id, given.get(pen.id, 0.0) / total) for pen in pens)
-    return Strokes(count=int(raw["count"]), segments=_pair(raw["segments"]), extent=float(raw["extent"]), pens=resolved)
+    return Strokes(count=int(raw["count"]), segments=_pair(raw["segments"]), extent=float(raw["extent"]), pens=resolved,
+                   crowding=float(raw["crowding"]))
 
 
 def _views(value: Any) -> int | None:

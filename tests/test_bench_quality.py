@@ -59,3 +59,32 @@ def test_held_out_views_are_fixed_and_fill_outside():
     black = quality.warp(blank, a, 224, 0.0)
     assert float(white.min()) == pytest.approx(1.0)
     assert float(black.min()) == 0.0 and float(black.mean()) > 0.5  # the canvas is most of each view
+
+
+def test_merge_joins_split_runs_in_matrix_order(tmp_path):
+    """A matrix split over two processes merges into one table: runs ordered target, steps, seed,
+    medians over all runs, a contact image redrawn from the saved scenes."""
+    import json
+
+    size = 224
+    parts = []
+    for part, (seed, knots) in enumerate(((1, 4), (0, 2))):
+        out = tmp_path / f"part{part}"
+        (out / "scenes").mkdir(parents=True)
+        scene = scene_of(star(count=5) + [straight((10.0, 200.0), (200.0, 200.0))], size=size)
+        scene.save(out / "scenes" / f"block9-17-s{seed}-100.npz")
+        row = {"target": "block9:17", "seed": seed, "steps": 100, "knots": knots, "act white": 1.0 + seed, "act black": 2.0}
+        result = {"label": f"part {part}", "overrides": [], "terms": "", "cpu": "test CPU", "torch": "2", "total seconds": 10.0, "load": 0.5, "runs": [row],
+                  "medians": quality.summary([row])}
+        (out / "quality.json").write_text(json.dumps(result))
+        parts.append(out)
+    merged = quality.merge(parts, tmp_path / "all", "both")
+    assert [(r["seed"], r["knots"]) for r in merged["runs"]] == [(0, 2), (1, 4)]
+    assert merged["medians"]["100"]["knots"] == 3 and merged["medians"]["100"]["act white"] == 1.5
+    assert merged["total seconds"] == 20.0 and merged["label"] == "both"
+    assert (tmp_path / "all" / "contact.png").stat().st_size > 0
+    assert json.loads((tmp_path / "all" / "quality.json").read_text())["merged from"] == [str(p) for p in parts]
+    other = json.loads((parts[1] / "quality.json").read_text())
+    (parts[1] / "quality.json").write_text(json.dumps({**other, "terms": "- 1 * crowding"}))
+    with pytest.raises(SystemExit, match="other settings"):
+        quality.merge(parts, tmp_path / "bad", "")

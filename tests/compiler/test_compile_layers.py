@@ -117,3 +117,29 @@ def test_neuron_defaults_to_the_centre():
     off = dataclasses.replace(term, position=(0.5, 1.5), text="neuron(vgg16:conv3_3, 4, x=0.5, y=1.5)")
     with pytest.raises(CompileError, match="y=1.5 is off the map"):
         compile_terms(off)
+
+
+def test_strokes_crowding_adds_the_knot_cost_to_the_objective():
+    spec = make_spec(objective=objective(channel(), tv(1e-4)))
+    plain = compile_spec(spec)
+    assert [t.kind for t in plain.objective.terms] == ["channel", "tv"]  # the fixture's Strokes: crowding 0
+    on = compile_spec(dataclasses.replace(spec, strokes=dataclasses.replace(spec.strokes, crowding=0.5)))
+    assert [(t.kind, t.weight) for t in on.objective.terms][-1] == ("crowding", -0.5)
+    assert on.objective.expression == plain.objective.expression + " - 0.5 * crowding"
+    assert on.stages[0].fingerprint != plain.stages[0].fingerprint
+
+
+def test_the_objectives_own_crowding_weight_wins():
+    from penspec.spec import load_text
+
+    text = (
+        "penspec: 1\ncanvas: 224\npaper: {size: 100x100mm, margin: 0mm}\npens: [{id: black}]\n"
+        'objective: "channel(efficientnet_lite0:block9, 17) - 0.2 * crowding"\n'
+    )
+    plan = compile_spec(load_text(text, source="piece.yaml"))  # strokes.crowding at its default
+    assert [(t.kind, t.weight) for t in plan.objective.terms] == [("channel", 1.0), ("crowding", -0.2)]
+    assert plan.objective.expression == "channel(efficientnet_lite0:block9, 17) - 0.2 * crowding"
+    default = compile_spec(load_text(text.replace(" - 0.2 * crowding", ""), source="piece.yaml"))
+    assert default.objective.expression.endswith(" - 0.5 * crowding")
+    off = compile_spec(load_text(text.replace(" - 0.2 * crowding", ""), source="piece.yaml", overrides=["strokes.crowding=0"]))
+    assert [t.kind for t in off.objective.terms] == ["channel"]
