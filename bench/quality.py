@@ -344,14 +344,19 @@ def contact(entries: list[tuple[str, np.ndarray, np.ndarray]], cols: int, path: 
     sheet.save(path)
 
 
+SHOWN_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
+
+
 def cpu_name() -> str:
+    """Model, the flags that decide CPU speed and precision here, cores and torch threads."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+        text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+        return platform.processor() or "unknown CPU"
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "unknown CPU")
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    shown = [f for f in SHOWN_FLAGS if f in flags]
+    return f"{model} ({' '.join(shown) or 'none of ' + ' '.join(SHOWN_FLAGS)}), {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
 
 
 def run_matrix(args) -> dict:
@@ -485,6 +490,15 @@ def run_split(args) -> dict:
     return merge(parts, out, args.label)
 
 
+def edge_drift(result: dict, steps: int) -> list[float]:
+    """Per run: the share of points on the edge after ``steps`` minus the initial strokes' share
+    (same target and seed). The initial share varies by seed (each seed's first strokes are one
+    random draw), so this is what the optimiser itself did at the edge."""
+    initial = {(r["target"], r["seed"]): r["edge"] for r in result["runs"] if r["steps"] == 0}
+    return [r["edge"] - initial[(r["target"], r["seed"])] for r in result["runs"]
+            if r["steps"] == steps and (r["target"], r["seed"]) in initial]
+
+
 def compare(before: dict, after: dict) -> str:
     """Per-run after/before of every measure, paired by (target, seed, steps), and medians."""
     index = {(r["target"], r["seed"], r["steps"]): r for r in before["runs"]}
@@ -503,6 +517,10 @@ def compare(before: dict, after: dict) -> str:
             ratios = [p[1][k] / p[0][k] for p in pairs if p[0][k] > 0]
             if ratios:
                 lines.append(f"  {k} ratio after/before: median {statistics.median(ratios):.3f}, min {min(ratios):.3f}, max {max(ratios):.3f}")
+        if steps > 0:
+            drift = [statistics.median(edge_drift(result, steps)) for result in (before, after) if edge_drift(result, steps)]
+            if len(drift) == 2:
+                lines.append(f"  edge drift (edge minus the same strokes' initial edge), median: {100 * drift[0]:+.2f} -> {100 * drift[1]:+.2f} points")
         lines.append("")
     return "\n".join(lines)
 

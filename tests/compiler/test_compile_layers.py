@@ -140,6 +140,6 @@ def test_the_objectives_own_crowding_weight_wins():
     assert [(t.kind, t.weight) for t in plan.objective.terms] == [("channel", 1.0), ("crowding", -0.2)]
     assert plan.objective.expression == "channel(efficientnet_lite0:block9, 17) - 0.2 * crowding"
     default = compile_spec(load_text(text.replace(" - 0.2 * crowding", ""), source="piece.yaml"))
-    assert default.objective.expression.endswith(" - 0.5 * crowding")
+    assert default.objective.expression.endswith(" - 0.3 * crowding")
     off = compile_spec(load_text(text.replace(" - 0.2 * crowding", ""), source="piece.yaml", overrides=["strokes.crowding=0"]))
     assert [t.kind for t in off.objective.terms] == ["channel"]
