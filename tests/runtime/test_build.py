@@ -40,7 +40,7 @@ def test_outputs_of_a_build(built):
 def test_metrics_before_and_after_everywhere(built):
     _, result, reporter = built
     objective = result.metrics["objective"]
-    assert [t["term"] for t in objective["terms"]] == ["channel(resnet18:layer1, 3)", "tv"]
+    assert [t["term"] for t in objective["terms"]] == ["channel(resnet18:layer1, 3)", "tv", "crowding"]  # strokes.crowding: the default knot cost
     assert objective["before"] == pytest.approx(sum(t["weight"] * t["before"] for t in objective["terms"]))
     assert json.loads((result.out_dir / "metrics.json").read_text()) == result.metrics
     report = json.loads((result.out_dir / "report.json").read_text())
@@ -62,7 +62,7 @@ def test_build_lock(built):
 def test_history_of_every_optimising_stage_step_by_step(built):
     _, result, reporter = built
     data = json.loads((result.out_dir / "history.json").read_text())
-    assert data["columns"] == ["objective", "channel(resnet18:layer1, 3)", "tv"]
+    assert data["columns"] == ["objective", "channel(resnet18:layer1, 3)", "tv", "crowding"]
     assert [s["stage"] for s in data["stages"]] == ["0-optimize", "2-finetune"]
     losses: dict[str, list[float]] = {}
     for event in reporter.events:
@@ -71,7 +71,7 @@ def test_history_of_every_optimising_stage_step_by_step(built):
     for stage, stored in zip(data["stages"], sorted((result.out_dir / "stages").glob("*-*-*/history.json")), strict=True):
         assert stage["first_step"] == 0 and len(stage["steps"]) == 4
         assert [row[0] for row in stage["steps"]] == [-loss for loss in losses[stage["stage"]]]  # the optimiser's own values
-        assert all(row[0] == pytest.approx(row[1] - 1e-4 * row[2], rel=1e-5, abs=1e-6) for row in stage["steps"])
+        assert all(row[0] == pytest.approx(row[1] - 1e-4 * row[2] - 0.3 * row[3], rel=1e-5, abs=1e-6) for row in stage["steps"])
         assert json.loads(stored.read_text()) == stage
     lock = json.loads((result.out_dir / "build.lock").read_text())
     assert {"history.json", "report.html"} <= set(lock["outputs"])
