@@ -428,7 +428,10 @@ def merge(parts: list[Path], out: Path, label: str) -> dict:
         for row in r["runs"]:
             key = (row["target"], row["steps"], row["seed"])
             runs[key], source[key] = row, p
-    order = {t: i for i, t in enumerate(dict.fromkeys(row["target"] for r, _ in results for row in r["runs"]))}
+    seen = list(dict.fromkeys(row["target"] for r, _ in results for row in r["runs"]))
+    builtin = [f"{layer}:{channel}" for layer, channel in TARGETS]
+    seen.sort(key=lambda t: builtin.index(t) if t in builtin else len(builtin))  # the built-in order, others after
+    order = {t: i for i, t in enumerate(seen)}
     keys = sorted(runs, key=lambda k: (order[k[0]], k[1], k[2]))
     seeds = sorted({k[2] for k in keys})
     (out / "scenes").mkdir(parents=True, exist_ok=True)
