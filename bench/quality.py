@@ -230,7 +230,7 @@ class Judge:
 
     views: np.ndarray
     nets: dict
-    numerics: set = field(default_factory=set)  # the optimiser's numerics seen (the judge's net runs fp32)
+    optimiser_nets: dict = field(default_factory=dict)  # (net, deepest module, numerics) -> net in its memory format
 
     def activation(self, plan, raster: np.ndarray) -> dict[str, float]:
         term = plan.objective.terms[0]
@@ -249,6 +249,17 @@ class Judge:
             self.nets[key] = load_net(spec, ".", seed=plan.seed)
         return self.nets[key]
 
+    def optimiser_net(self, spec, seed: int, numerics):
+        """The optimiser's copy of a net, loaded once per numerics: ``prepare`` may change its
+        memory format, so it is never the judge's own fp32 net."""
+        key = (spec.name, spec.deepest, numerics)
+        if key not in self.optimiser_nets:
+            self.optimiser_nets[key] = numerics.prepare(load_net(spec, ".", seed=seed))
+        return self.optimiser_nets[key]
+
+    def optimiser_numerics(self) -> list[str]:
+        return sorted({key[2].describe() for key in self.optimiser_nets})
+
 
 # ---------------------------------------------------------------------------- runs
 
@@ -262,9 +273,8 @@ def optimise(plan, judge: Judge) -> tuple[Scene, Scene, float]:
     """Build the piece's single stage with StageRun; the initial and final scenes and seconds."""
     cpu = torch.device("cpu")
     numerics = numerics_for(plan, cpu)  # what a build on this CPU runs the nets in (precision: auto -> bf16 on AVX512-BF16)
-    nets = {spec.name: numerics.prepare(load_net(spec, ".", seed=plan.seed)) for spec in plan.objective.nets}
+    nets = {spec.name: judge.optimiser_net(spec, plan.seed, numerics) for spec in plan.objective.nets}
     engine = Engine.loaded(plan, nets, build_objective(plan.objective, nets=nets), cpu, numerics=numerics)
-    judge.numerics.add(numerics.describe())
     first = initial_strokes(plan)
     run = StageRun(engine, plan.stages[0], first)
     t0 = time.perf_counter()
@@ -394,7 +404,7 @@ def run_matrix(args) -> dict:
         "terms": args.terms,
         "cpu": cpu_name(),
         "torch": torch.__version__,
-        "optimiser numerics": sorted(judge.numerics),
+        "optimiser numerics": judge.optimiser_numerics(),
         "load": round(load, 1),
         "total seconds": time.perf_counter() - t_all,
         "judge": {"views": JUDGE_VIEWS, "crop": JUDGE_CROP, "seed": JUDGE_SEED, "fills": FILLS,
@@ -469,11 +479,9 @@ def run_split(args) -> dict:
     targets = matrix_targets(args)
     jobs = min(args.jobs, len(targets))
     out = Path(args.out)
-    common = [*(f"--set={o}" for o in args.set), f"--terms={args.terms}", f"--label={args.label}", "--threads=1"]
-    for flag, value in (("--seeds", args.seeds or (None if not args.quick else ",".join(map(str, QUICK["seeds"])))),
-                        ("--steps", args.steps or (None if not args.quick else ",".join(map(str, QUICK["steps"]))))):
-        if value:
-            common.append(f"{flag}={value}")
+    common = [*(f"--set={o}" for o in args.set), f"--terms={args.terms}", f"--label={args.label}", "--threads=1",
+              *(["--quick"] if args.quick else []), *([f"--seeds={args.seeds}"] if args.seeds else []),
+              *([f"--steps={args.steps}"] if args.steps else [])]
     out.mkdir(parents=True, exist_ok=True)
     children, parts = [], []
     for k in range(jobs):
@@ -521,7 +529,7 @@ def compare(before: dict, after: dict) -> str:
             if ratios:
                 lines.append(f"  {k} ratio after/before: median {statistics.median(ratios):.3f}, min {min(ratios):.3f}, max {max(ratios):.3f}")
         if steps > 0:
-            drift = [statistics.median(edge_drift(result, steps)) for result in (before, after) if edge_drift(result, steps)]
+            drift = [statistics.median(d) for d in (edge_drift(result, steps) for result in (before, after)) if d]
             if len(drift) == 2:
                 lines.append(f"  edge drift (edge minus the same strokes' initial edge), median: {100 * drift[0]:+.2f} -> {100 * drift[1]:+.2f} points")
         lines.append("")

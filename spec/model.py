@@ -56,7 +56,7 @@ class Strokes:
     segments: tuple[int, int]  # min, max cubic segments per stroke
     extent: float  # initial stroke size as a fraction of the canvas
     pens: Literal["learn"] | tuple[tuple[str, float], ...]  # share per pen id, or learn
-    crowding: float = 0.0  # weight of the knot cost the compiler adds to the objective (the schema's default is 0.3)
+    crowding: float  # weight of the knot cost the compiler adds to the objective (0: none)
 
 
 @dataclass(frozen=True)

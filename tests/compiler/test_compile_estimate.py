@@ -30,7 +30,7 @@ def test_tiling_multiplies_strokes_and_ink_but_not_stroke_length():
 
 def test_per_pen_split_and_totals():
     pens = (pen("black"), pen("blue", "#1f4e9c", speed_pendown=10))
-    plan = compile_spec(make_spec(pens=pens, strokes=Strokes(count=100, segments=(2, 2), extent=0.1, pens=(("black", 0.5), ("blue", 0.5)))))
+    plan = compile_spec(make_spec(pens=pens, strokes=Strokes(count=100, segments=(2, 2), extent=0.1, pens=(("black", 0.5), ("blue", 0.5)), crowding=0.0)))
     black, blue = plan.estimates.pens
     assert black.strokes == blue.strokes == 50 and black.ink_mm == blue.ink_mm
     assert blue.time_s > black.time_s  # slower pen-down speed
@@ -40,7 +40,7 @@ def test_per_pen_split_and_totals():
 
 def test_learned_pens_share_the_final_strokes():
     pens = (pen("black"), pen("blue", "#1f4e9c"), pen("red", "#cc0000"))
-    plan = compile_spec(make_spec(pens=pens, strokes=Strokes(count=100, segments=(1, 3), extent=0.1, pens="learn")))
+    plan = compile_spec(make_spec(pens=pens, strokes=Strokes(count=100, segments=(1, 3), extent=0.1, pens="learn", crowding=0.0)))
     assert [e.strokes for e in plan.estimates.pens] == [34, 33, 33]
 
 

@@ -122,7 +122,7 @@ def test_neuron_defaults_to_the_centre():
 def test_strokes_crowding_adds_the_knot_cost_to_the_objective():
     spec = make_spec(objective=objective(channel(), tv(1e-4)))
     plain = compile_spec(spec)
-    assert [t.kind for t in plain.objective.terms] == ["channel", "tv"]  # the fixture's Strokes: crowding 0
+    assert [t.kind for t in plain.objective.terms] == ["channel", "tv"]  # the fixture sets crowding 0
     on = compile_spec(dataclasses.replace(spec, strokes=dataclasses.replace(spec.strokes, crowding=0.5)))
     assert [(t.kind, t.weight) for t in on.objective.terms][-1] == ("crowding", -0.5)
     assert on.objective.expression == plain.objective.expression + " - 0.5 * crowding"

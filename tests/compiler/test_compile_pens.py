@@ -14,7 +14,7 @@ THREE = (pen("black"), pen("blue", "#1f4e9c", 0.5), pen("red", "#cc2200", 0.4))
 
 
 def with_strokes(count=200, shares=(("black", 1.0),), **kw):
-    return make_spec(strokes=Strokes(count=count, segments=(1, 3), extent=0.1, pens=shares), **kw)
+    return make_spec(strokes=Strokes(count=count, segments=(1, 3), extent=0.1, pens=shares, crowding=0.0), **kw)
 
 
 def test_largest_remainder_examples():
@@ -56,7 +56,7 @@ def test_all_zero_shares():
 
 
 def test_learn_appends_an_assign_pens_stage():
-    plan = compile_spec(make_spec(pens=THREE, strokes=Strokes(count=90, segments=(1, 3), extent=0.1, pens="learn")))
+    plan = compile_spec(make_spec(pens=THREE, strokes=Strokes(count=90, segments=(1, 3), extent=0.1, pens="learn", crowding=0.0)))
     assert plan.strokes.learn_pens and plan.strokes.shares == pytest.approx((1 / 3,) * 3)
     assert [p.strokes for p in plan.pens] == [0, 0, 0]
     last = plan.stages[-1]
@@ -67,7 +67,7 @@ def test_learn_appends_an_assign_pens_stage():
 def test_learn_keeps_a_written_assign_pens_stage():
     spec = make_spec(
         pens=THREE,
-        strokes=Strokes(count=90, segments=(1, 3), extent=0.1, pens="learn"),
+        strokes=Strokes(count=90, segments=(1, 3), extent=0.1, pens="learn", crowding=0.0),
         stages=(optimize(), AssignPensStage(steps=7, lr=0.3, temperature=(1.0, 0.5)), optimize(steps=5)),
     )
     kinds = [s.kind for s in compile_spec(spec).stages]

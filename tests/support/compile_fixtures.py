@@ -106,7 +106,7 @@ def make_spec(base_dir: str = ".", **changes) -> Spec:
         paper=paper(),
         canvas=Size(256, 256),
         pens=(pen(),),
-        strokes=Strokes(count=200, segments=(1, 3), extent=0.1, pens=(("black", 1.0),)),
+        strokes=Strokes(count=200, segments=(1, 3), extent=0.1, pens=(("black", 1.0),), crowding=0.0),
         network=Network(weights="imagenet", leaky_relu=None),
         objective=objective(),
         augment=Augment(views=8, crop=224, rotate_deg=5.0, translate=0.05, scale=(1.0, 1.0), perspective=0.0, jitter_px=8),
